@@ -1,0 +1,154 @@
+/**
+ * The loaded, validated configuration: what `loadConfig` returns and every later stage reads.
+ * Everything here is frozen after load. Identifiers in it (table parts, column names, tenant
+ * columns) have been checked by the loader, which is why they may reach SQL.
+ */
+
+/** A SQL identifier that was validated when the catalog loaded (or a validated tenant id). */
+export type Ident = string & { readonly __ident: true };
+
+export type DimensionType = 'string' | 'number' | 'boolean' | 'date' | 'timestamp';
+export type MetricType = 'number' | 'integer';
+export type FieldType = DimensionType | MetricType;
+export type TimeGrain = 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
+export const TIME_GRAINS: readonly TimeGrain[] = ['hour', 'day', 'week', 'month', 'quarter', 'year'];
+
+export interface Dimension {
+  readonly name: string;
+  readonly label?: string;
+  readonly description?: string;
+  readonly type: DimensionType;
+  /** Trusted SQL over the dataset's columns; `null` means the column named `name`. */
+  readonly expr: string | null;
+  readonly timeGrains: readonly TimeGrain[];
+  /** Roles that may see this field; `null` means every role that may see the dataset. */
+  readonly roles: readonly string[] | null;
+}
+
+export interface Metric {
+  readonly name: string;
+  readonly label?: string;
+  readonly description?: string;
+  readonly type: MetricType;
+  /** The expression as written (may contain `{other_metric}` references). */
+  readonly expr: string;
+  /**
+   * The expression with every `{ref}` replaced, recursively, by the referenced metric's
+   * expanded SQL in parentheses: always an aggregate expression ready for SELECT/HAVING.
+   */
+  readonly sql: string;
+  readonly derived: boolean;
+  readonly roles: readonly string[] | null;
+}
+
+export interface Segment {
+  readonly name: string;
+  readonly description?: string;
+  /** Trusted SQL boolean expression over the dataset's columns. */
+  readonly expr: string;
+}
+
+/**
+ * How a dataset's rows are split between tenants.
+ * - shared: one table, `tenantColumn = <tenant>` added to every scan
+ * - schema: `{tenant}` in `table`/`sql` replaced by the tenant's quoted schema
+ * - database: `source: "{tenant}"` or a source whose connection uses `{tenant}`
+ * - global: `rls: none`, the same rows for everyone
+ */
+export type TenantLayout =
+  | { readonly kind: 'shared'; readonly tenantColumn: Ident }
+  | { readonly kind: 'schema' }
+  | { readonly kind: 'database' }
+  | { readonly kind: 'global' };
+
+/** A `table:` reference split into validated parts; `{tenant}` stands for the tenant's schema. */
+export interface TableRef {
+  readonly schema: Ident | '{tenant}' | null;
+  readonly name: Ident;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly label?: string;
+  readonly description?: string;
+  /** A source name, or `{tenant}` (database per tenant: the source named like the tenant). */
+  readonly source: string;
+  readonly table: TableRef | null;
+  /** A trusted SELECT used as a subquery; may contain `{tenant}`. */
+  readonly sql: string | null;
+  readonly layout: TenantLayout;
+  readonly cacheTtlSeconds: number;
+  readonly maxRows: number;
+  readonly timeoutMs: number;
+  /** Roles that may query the dataset; `null` means every role. */
+  readonly roles: readonly string[] | null;
+  readonly dimensions: readonly Dimension[];
+  readonly metrics: readonly Metric[];
+  readonly segments: readonly Segment[];
+}
+
+export type SourceType = 'postgres' | 'mysql' | 'duckdb';
+
+export interface Source {
+  readonly name: string;
+  readonly type: SourceType;
+  /**
+   * Connection settings after `${VAR}` interpolation: host, port, database, user, password
+   * (postgres, mysql); path (duckdb). String values may still hold `{tenant}`.
+   */
+  readonly connection: Readonly<Record<string, string | number | boolean>>;
+  /** True when some connection value contains `{tenant}`: one pool per tenant. */
+  readonly perTenant: boolean;
+  readonly pool: { readonly max: number; readonly idleTimeoutMs: number; readonly maxTenantPools: number };
+  /** postgres only: `SET LOCAL <setting> = <tenant>` around every query (defense in depth). */
+  readonly nativeRls: { readonly setting: string } | null;
+  /** duckdb only: SQL (inline, or a file path ending in .sql, resolved at load) run when opened. */
+  readonly initSql: string | null;
+}
+
+export interface ApiKey {
+  /** A short non-secret id for logs and audit: `k_` + the first 12 hex of the SHA-256. */
+  readonly id: string;
+  /** SHA-256 of the key. */
+  readonly hash: Buffer;
+  readonly tenant: string | null;
+  readonly role: string;
+  readonly rateLimit: string | null;
+  readonly expiresAt: Date | null;
+  readonly allowedDatasets: readonly string[] | null;
+  readonly enabled: boolean;
+  readonly description?: string;
+  /** May call `POST /v1/query/sql` without being admin. */
+  readonly explain: boolean;
+  /** The key was written in plaintext (`key:`), which load warns about. */
+  readonly plaintext: boolean;
+}
+
+export interface TenantSettings {
+  readonly schema?: string;
+  readonly rateLimit?: string;
+}
+
+export interface Catalog {
+  readonly datasets: ReadonlyMap<string, Dataset>;
+  readonly sources: ReadonlyMap<string, Source>;
+  readonly apiKeys: readonly ApiKey[];
+  readonly defaults: { readonly rateLimit: string | null };
+  readonly tenants: ReadonlyMap<string, TenantSettings>;
+  /** Where the files were read from (for reload and messages). */
+  readonly dir: string;
+}
+
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+
+/** One finding of validation: every error names file, line, column and field. */
+export interface ConfigIssue {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Path of the field in the file, e.g. `datasets[0].metrics[2].expr`. */
+  readonly field: string;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}

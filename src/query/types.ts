@@ -1,0 +1,94 @@
+import type { Dataset, FieldType, Ident, SourceType, TimeGrain } from '../catalog/types.ts';
+
+/** The JSON body of `POST /v1/query` (see shared spec http-api.md). Untrusted. */
+export interface SemanticQuery {
+  dataset: string;
+  dimensions?: string[];
+  metrics?: string[];
+  filters?: QueryFilter[];
+  segments?: string[];
+  order_by?: { field: string; direction?: 'asc' | 'desc' }[];
+  limit?: number;
+  offset?: number;
+}
+
+export const FILTER_OPS = [
+  'eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'not_in', 'between',
+  'contains', 'starts_with', 'ends_with', 'is_null', 'is_not_null',
+] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+export interface QueryFilter {
+  field: string;
+  op: FilterOp;
+  values?: unknown[];
+}
+
+/** Who is asking: the result of authentication. */
+export interface Principal {
+  readonly keyId: string;
+  /** The key's tenant; `null` for an admin key that names no tenant. */
+  readonly tenant: string | null;
+  readonly role: string;
+  readonly isAdmin: boolean;
+  /** Datasets this key is limited to, if any. */
+  readonly allowedDatasets: readonly string[] | null;
+}
+
+/** A filter value after type checking; dates and timestamps stay ISO strings. */
+export type ScalarValue = string | number | boolean;
+
+/** A field reference resolved against the catalog. */
+export interface PlannedField {
+  /** Output column name, e.g. `region` or `order_date.month`. */
+  readonly alias: string;
+  readonly kind: 'dimension' | 'metric';
+  /** Trusted SQL: a dimension expression or a metric's expanded aggregate. */
+  readonly sql: string;
+  /** For a dimension without `expr`: the validated column to quote instead of `sql`. */
+  readonly column: Ident | null;
+  readonly grain: TimeGrain | null;
+  /** Type of the output column (a grain gives `date`, or `timestamp` for `hour`). */
+  readonly type: FieldType;
+  /** Type of the underlying dimension, before any grain. */
+  readonly baseType: FieldType;
+}
+
+/** A boolean condition tree: REST filters are an `and` of comparisons; OData may nest. */
+export type Condition =
+  | { readonly kind: 'and' | 'or'; readonly items: readonly Condition[] }
+  | { readonly kind: 'not'; readonly item: Condition }
+  | { readonly kind: 'compare'; readonly field: PlannedField; readonly op: FilterOp; readonly values: readonly ScalarValue[] }
+  | { readonly kind: 'segment'; readonly sql: string };
+
+/**
+ * Whose rows a plan may read. The compiler refuses to compile a tenant-scoped dataset
+ * unless the scope is `tenant`, or `all-tenants` for an admin in the shared layout.
+ */
+export type TenantScope =
+  | { readonly kind: 'tenant'; readonly tenant: string; readonly schema: Ident }
+  | { readonly kind: 'all-tenants' }
+  | { readonly kind: 'global' };
+
+export interface QueryPlan {
+  readonly dataset: Dataset;
+  readonly scope: TenantScope;
+  /** Which pool runs it: the source name, and the tenant for database-per-tenant layouts. */
+  readonly target: { readonly source: string; readonly tenant: string | null; readonly type: SourceType };
+  readonly dimensions: readonly PlannedField[];
+  readonly metrics: readonly PlannedField[];
+  /** WHERE: filters on dimensions and segments. */
+  readonly where: Condition | null;
+  /** HAVING: filters on metrics. */
+  readonly having: Condition | null;
+  readonly orderBy: readonly { readonly alias: string; readonly direction: 'asc' | 'desc' }[];
+  /** Rows asked for; the compiler fetches `limit + 1` to detect truncation. */
+  readonly limit: number;
+  readonly offset: number;
+  readonly timeoutMs: number;
+}
+
+export interface CompiledQuery {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
