@@ -1,0 +1,160 @@
+/**
+ * Raw, fully validated YAML data -> the frozen `Catalog`. Runs only when no check found an
+ * error, so the raw shapes below are guaranteed by the JSON Schemas and the semantic checks.
+ */
+import type { ApiKey, Catalog, Dataset, Dimension, Metric, Segment, Source, SourceType, TenantLayout, TenantSettings, TimeGrain, DimensionType, MetricType } from './types.ts';
+import type { SourceFacts } from './check-sources.ts';
+import { keyHashOf } from './check-api-keys.ts';
+import { asIdent, expandMetrics, metricRefs, parseExpiry, parseTableRef, TENANT_PLACEHOLDER, usesTenant } from './rules.ts';
+
+export const DEFAULTS = {
+  maxRows: 100_000,
+  timeoutMs: 30_000,
+  /** Seconds. A minute keeps dashboards that refresh together cheap without serving stale data for long. */
+  cacheTtlSeconds: 60,
+  poolMax: 10,
+  idleTimeoutMs: 30_000,
+  maxTenantPools: 50,
+} as const;
+
+interface RawField { name: string; label?: string; description?: string; roles?: string[] }
+interface RawDimension extends RawField { type: DimensionType; expr?: string; time_grains?: TimeGrain[] }
+interface RawMetric extends RawField { type: MetricType; expr: string }
+interface RawSegment { name: string; description?: string; expr: string }
+interface RawDataset {
+  name: string; label?: string; description?: string; source: string; table?: string; sql?: string;
+  rls?: 'none' | { tenant_column: string };
+  cache?: { ttl?: number }; limits?: { max_rows?: number; timeout_ms?: number }; access?: { roles: string[] };
+  dimensions?: RawDimension[]; metrics?: RawMetric[]; segments?: RawSegment[];
+}
+interface RawSource {
+  name: string; type: SourceType; connection: Record<string, string | number | boolean>;
+  pool?: { max?: number; idle_timeout_ms?: number; max_tenant_pools?: number };
+  native_rls?: { setting: string }; init_sql?: string;
+}
+interface RawApiKey {
+  key?: string; key_hash?: string; tenant?: string; role: string; rate_limit?: string; expires_at?: string;
+  allowed_datasets?: string[]; enabled?: boolean; description?: string; explain?: boolean;
+}
+export interface RawConfig {
+  catalog: { datasets: RawDataset[] };
+  sources: { sources: RawSource[] };
+  apiKeys: { api_keys?: RawApiKey[]; defaults?: { rate_limit?: string }; tenants?: Record<string, { schema?: string; rate_limit?: string }> };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !Buffer.isBuffer(value)) {
+    Object.freeze(value);
+    for (const v of value instanceof Map ? value.values() : Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Optional text fields are left out rather than set to undefined (exactOptionalPropertyTypes-safe). */
+function texts(raw: { label?: string; description?: string }): { label?: string; description?: string } {
+  return { ...(raw.label !== undefined && { label: raw.label }), ...(raw.description !== undefined && { description: raw.description }) };
+}
+
+export function buildCatalog(raw: RawConfig, sourceFacts: ReadonlyMap<string, SourceFacts>, dir: string): Catalog {
+  const sources = new Map<string, Source>(raw.sources.sources.map((s) => [s.name, buildSource(s, sourceFacts.get(s.name))]));
+  const datasets = new Map<string, Dataset>(raw.catalog.datasets.map((d) => [d.name, buildDataset(d, sources)]));
+  const tenants = new Map<string, TenantSettings>(
+    Object.entries(raw.apiKeys.tenants ?? {}).map(([id, t]) => [id, {
+      ...(t.schema !== undefined && { schema: t.schema }),
+      ...(t.rate_limit !== undefined && { rateLimit: t.rate_limit }),
+    }]),
+  );
+  const catalog: Catalog = {
+    datasets,
+    sources,
+    apiKeys: (raw.apiKeys.api_keys ?? []).map(buildApiKey),
+    defaults: { rateLimit: raw.apiKeys.defaults?.rate_limit ?? null },
+    tenants,
+    dir,
+  };
+  return deepFreeze(catalog);
+}
+
+function buildSource(s: RawSource, facts: SourceFacts | undefined): Source {
+  return {
+    name: s.name,
+    type: s.type,
+    connection: { ...s.connection },
+    perTenant: facts?.perTenant ?? false,
+    pool: {
+      max: s.pool?.max ?? DEFAULTS.poolMax,
+      idleTimeoutMs: s.pool?.idle_timeout_ms ?? DEFAULTS.idleTimeoutMs,
+      maxTenantPools: s.pool?.max_tenant_pools ?? DEFAULTS.maxTenantPools,
+    },
+    nativeRls: s.native_rls ? { setting: s.native_rls.setting } : null,
+    initSql: facts?.initSql ?? null,
+  };
+}
+
+function layoutOf(d: RawDataset, sources: ReadonlyMap<string, Source>): TenantLayout {
+  if (d.rls === 'none') return { kind: 'global' };
+  if (d.rls) return { kind: 'shared', tenantColumn: asIdent(d.rls.tenant_column) };
+  if (usesTenant(d.table) || usesTenant(d.sql)) return { kind: 'schema' };
+  if (d.source === TENANT_PLACEHOLDER || sources.get(d.source)?.perTenant) return { kind: 'database' };
+  // Unreachable after checkCatalog; fail closed rather than expose a table to every tenant.
+  throw new Error(`dataset ${d.name} has no tenant layout`);
+}
+
+function buildDataset(d: RawDataset, sources: ReadonlyMap<string, Source>): Dataset {
+  const parsed = d.table !== undefined ? parseTableRef(d.table) : null;
+  if (parsed && 'error' in parsed) throw new Error(parsed.error); // checked before build
+  const rawMetrics = d.metrics ?? [];
+  const sql = expandMetrics(rawMetrics);
+  return {
+    name: d.name,
+    ...texts(d),
+    source: d.source,
+    table: parsed ? parsed.ref : null,
+    sql: d.sql ?? null,
+    layout: layoutOf(d, sources),
+    cacheTtlSeconds: d.cache?.ttl ?? DEFAULTS.cacheTtlSeconds,
+    maxRows: d.limits?.max_rows ?? DEFAULTS.maxRows,
+    timeoutMs: d.limits?.timeout_ms ?? DEFAULTS.timeoutMs,
+    roles: d.access?.roles ? [...d.access.roles] : null,
+    dimensions: (d.dimensions ?? []).map((x): Dimension => ({
+      name: x.name,
+      ...texts(x),
+      type: x.type,
+      expr: x.expr ?? null,
+      timeGrains: [...(x.time_grains ?? [])],
+      roles: x.roles ? [...x.roles] : null,
+    })),
+    metrics: rawMetrics.map((m): Metric => ({
+      name: m.name,
+      ...texts(m),
+      type: m.type,
+      expr: m.expr,
+      sql: sql.get(m.name) ?? m.expr,
+      derived: metricRefs(m.expr).length > 0,
+      roles: m.roles ? [...m.roles] : null,
+    })),
+    segments: (d.segments ?? []).map((s): Segment => ({
+      name: s.name,
+      ...(s.description !== undefined && { description: s.description }),
+      expr: s.expr,
+    })),
+  };
+}
+
+function buildApiKey(k: RawApiKey): ApiKey {
+  const hash = keyHashOf(k as unknown as Record<string, unknown>);
+  if (!hash) throw new Error('api key without key or key_hash'); // checked before build
+  return {
+    id: `k_${hash.toString('hex').slice(0, 12)}`,
+    hash,
+    tenant: k.tenant ?? null,
+    role: k.role,
+    rateLimit: k.rate_limit ?? null,
+    expiresAt: k.expires_at !== undefined ? parseExpiry(k.expires_at) : null,
+    allowedDatasets: k.allowed_datasets ? [...k.allowed_datasets] : null,
+    enabled: k.enabled ?? true,
+    ...(k.description !== undefined && { description: k.description }),
+    explain: k.explain ?? false,
+    plaintext: k.key !== undefined,
+  };
+}

@@ -1,0 +1,93 @@
+/** Rules of sources.yaml that the JSON Schema cannot express. */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { IssueSink } from './positions.ts';
+import { objects, obj, str, type RawObject } from './raw.ts';
+import { connectionIsPerTenant, isInitSqlPath, TENANT_PLACEHOLDER } from './rules.ts';
+
+/** What other checks and the builder need to know about each source. */
+export interface SourceFacts {
+  readonly index: number;
+  readonly type: string | undefined;
+  readonly perTenant: boolean;
+  /** The SQL to run on open, read from its file when `init_sql` names one. */
+  readonly initSql: string | null;
+}
+
+const SERVER_FIELDS = ['host', 'port', 'database', 'user', 'password', 'ssl'] as const;
+
+export function checkSources(raw: unknown, dir: string, sink: IssueSink): Map<string, SourceFacts> {
+  const facts = new Map<string, SourceFacts>();
+  for (const { item, index } of objects(obj(raw)?.['sources'])) {
+    const at = (...rest: (string | number)[]): (string | number)[] => ['sources', index, ...rest];
+    const name = str(item['name']);
+    const type = str(item['type']);
+    const connection = obj(item['connection']) ?? {};
+
+    if (name === TENANT_PLACEHOLDER) {
+      sink.error(at('name'), '`{tenant}` is reserved: it is how a dataset says "the source named like the tenant". Name each tenant\'s source after its tenant id instead.');
+    } else if (name !== undefined && facts.has(name)) {
+      const first = facts.get(name)!;
+      const line = sink.positionOf(['sources', first.index, 'name']).line;
+      sink.error(at('name'), `source \`${name}\` is defined twice (first at line ${line}); give each source a unique name.`);
+    }
+
+    if (type === 'duckdb') checkDuckdb(item, connection, at, sink);
+    else if (type === 'postgres' || type === 'mysql') checkServer(type, connection, at, sink);
+
+    if (item['native_rls'] !== undefined && type !== undefined && type !== 'postgres') {
+      sink.error(at('native_rls'), `\`native_rls\` works only with postgres (row-level security policies); remove it from this ${type} source and rely on \`rls.tenant_column\` in the catalog.`, { key: true });
+    }
+
+    let initSql: string | null = null;
+    const init = str(item['init_sql']);
+    if (init !== undefined) {
+      if (type !== undefined && type !== 'duckdb') {
+        sink.error(at('init_sql'), `\`init_sql\` works only with duckdb sources; run setup SQL for ${type} in the database itself.`, { key: true });
+      } else {
+        initSql = readInitSql(init, dir, at('init_sql'), sink);
+      }
+    }
+
+    if (name !== undefined && !facts.has(name)) {
+      facts.set(name, { index, type, perTenant: connectionIsPerTenant(connection), initSql });
+    }
+  }
+  return facts;
+}
+
+function checkDuckdb(item: RawObject, connection: RawObject, at: (...r: (string | number)[]) => (string | number)[], sink: IssueSink): void {
+  if (str(connection['path']) === undefined) {
+    sink.error(at('connection'), 'a duckdb source needs `connection: { path: <file.duckdb> }`, or `path: ":memory:"` together with `init_sql:`.');
+  } else if (connection['path'] === ':memory:' && item['init_sql'] === undefined) {
+    sink.warning(at('connection', 'path'), 'an in-memory duckdb database starts empty: add `init_sql:` to create its tables.');
+  }
+  for (const f of SERVER_FIELDS) {
+    if (connection[f] !== undefined) {
+      sink.warning(at('connection', f), `\`${f}\` is ignored by duckdb, which reads the file in \`path\`; remove it.`, { key: true });
+    }
+  }
+}
+
+function checkServer(type: string, connection: RawObject, at: (...r: (string | number)[]) => (string | number)[], sink: IssueSink): void {
+  for (const f of ['host', 'database'] as const) {
+    if (connection[f] === undefined) {
+      sink.error(at('connection'), `a ${type} source needs \`connection.${f}\`.`);
+    }
+  }
+  if (connection['path'] !== undefined) {
+    sink.warning(at('connection', 'path'), `\`path\` is only for duckdb; a ${type} source connects with host and database. Remove it.`, { key: true });
+  }
+}
+
+function readInitSql(text: string, dir: string, path: (string | number)[], sink: IssueSink): string | null {
+  if (!isInitSqlPath(text)) return text;
+  const file = isAbsolute(text.trim()) ? text.trim() : resolve(dir, text.trim());
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+    sink.error(path, `init_sql file \`${text.trim()}\` ${reason} (looked for ${file}); paths are relative to sources.yaml.`);
+    return null;
+  }
+}
