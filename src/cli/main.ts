@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { loadConfig } from '../catalog/load.ts';
+import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
+import type { Catalog } from '../catalog/types.ts';
+import { keyIndexFor, principalForKey } from '../auth/keys.ts';
+import { GatewayError, forbidden } from '../errors.ts';
+import type { Principal } from '../query/types.ts';
+import { SourceRegistry } from '../sources/registry.ts';
+import { executePrepared, prepareQuery } from '../service/query.ts';
+import { formatTable } from './table.ts';
+
+const USAGE = `semgate <command> [options]
+
+Commands:
+  validate [--config DIR]                       check catalog.yaml, sources.yaml, api-keys.yaml
+  compile --key KEY [--tenant T] '<query json>' print the SQL and parameters that would run
+  query   --key KEY [--tenant T] '<query json>' run a query and print a table (--json for JSON)
+
+Options:
+  --config DIR   directory holding the three YAML files (default: $SEMGATE_CONFIG_DIR or .)
+  --tenant T     admin keys only: act as tenant T (what the X-Tenant-Id header does over HTTP)`;
+
+function configDir(flag: string | undefined): string {
+  return path.resolve(flag ?? process.env.SEMGATE_CONFIG_DIR ?? '.');
+}
+
+async function loadOrExit(dir: string): Promise<Catalog> {
+  const { catalog, issues } = await loadConfig(dir);
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0) process.stderr.write(`${formatIssues(errors)}\n`);
+  if (!catalog) process.exit(1);
+  const warnings = issues.length - errors.length;
+  if (warnings > 0) process.stderr.write(`(${warnings} configuration warning${warnings > 1 ? 's' : ''}: see \`semgate validate\`)\n`);
+  return catalog;
+}
+
+function principalFor(catalog: Catalog, key: string | undefined, tenant: string | undefined): Principal {
+  const p = principalForKey(keyIndexFor(catalog), key ?? process.env.SEMGATE_KEY ?? null);
+  if (tenant === undefined) return p;
+  if (!p.isAdmin) throw forbidden('tenant_override', 'Only admin keys may act as another tenant.');
+  return { ...p, tenant };
+}
+
+function parseQueryJson(text: string | undefined): unknown {
+  if (!text) throw new GatewayError('query.invalid', 400, 'Give the query as JSON, e.g. \'{"dataset":"orders","metrics":["revenue"]}\'');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new GatewayError('query.malformed_json', 400, `The query is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' }, key: { type: 'string' }, tenant: { type: 'string' },
+      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command || values.help ? 0 : 1;
+  }
+  const dir = configDir(values.config);
+  switch (command) {
+    case 'validate': {
+      const { catalog, issues } = await loadConfig(dir);
+      if (issues.length > 0) process.stdout.write(`${formatIssues(issues)}\n`);
+      if (!catalog) return 1;
+      process.stdout.write(`${summarizeCatalog(catalog)}\n`);
+      return 0;
+    }
+    case 'compile': {
+      const catalog = await loadOrExit(dir);
+      const { compiled, plan } = prepareQuery(catalog, principalFor(catalog, values.key, values.tenant), parseQueryJson(rest[0]));
+      process.stdout.write(`${JSON.stringify({ source: plan.target.source, dialect: plan.target.type, ...compiled }, null, 2)}\n`);
+      return 0;
+    }
+    case 'query': {
+      const catalog = await loadOrExit(dir);
+      const prepared = prepareQuery(catalog, principalFor(catalog, values.key, values.tenant), parseQueryJson(rest[0]));
+      const registry = new SourceRegistry(catalog.sources);
+      try {
+        const result = await executePrepared(registry, prepared);
+        process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : formatTable(result)}\n`);
+      } finally {
+        await registry.close();
+      }
+      return 0;
+    }
+    default:
+      process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}\n`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof GatewayError) {
+      process.stderr.write(`error (${e.status} ${e.code}): ${e.message}${e.field ? ` [${e.field}]` : ''}\n`);
+      process.exit(e.status >= 500 ? 2 : 1);
+    }
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  },
+);

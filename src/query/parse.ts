@@ -1,0 +1,51 @@
+import { createRequire } from 'node:module';
+import { Ajv, type ErrorObject } from 'ajv';
+import { badQuery } from '../errors.ts';
+import type { SemanticQuery } from './types.ts';
+
+const require = createRequire(import.meta.url);
+/** The JSON Schema is a file so OpenAPI can be generated from the same source. */
+export const semanticQuerySchema = require('./schemas/semantic-query.schema.json') as Record<string, unknown>;
+
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+const validate = ajv.compile<SemanticQuery>(semanticQuerySchema);
+
+/** `/filters/0/values/1` -> `filters[0].values[1]` */
+export function jsonPointerToPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
+  }
+  return out;
+}
+
+function describe(e: ErrorObject, path: string): { message: string; field: string } {
+  const where = path === '' ? 'the query' : `'${path}'`;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const prop = String((e.params as { additionalProperty: string }).additionalProperty);
+      const field = path === '' ? prop : `${path}.${prop}`;
+      return { message: `Unknown field '${field}' in the query.`, field };
+    }
+    case 'required': {
+      const prop = String((e.params as { missingProperty: string }).missingProperty);
+      return { message: `${where} needs '${prop}'.`, field: path === '' ? prop : `${path}.${prop}` };
+    }
+    case 'enum':
+      return {
+        message: `${where} must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}.`,
+        field: path,
+      };
+    default:
+      return { message: `${where} ${e.message ?? 'is invalid'}.`, field: path };
+  }
+}
+
+/** Validates untrusted JSON as a SemanticQuery; a 400 names the field's JSON path. */
+export function parseSemanticQuery(input: unknown): SemanticQuery {
+  if (validate(input)) return input;
+  const e = validate.errors![0]!;
+  const { message, field } = describe(e, jsonPointerToPath(e.instancePath));
+  throw badQuery('invalid', message, { field });
+}

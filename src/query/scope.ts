@@ -1,0 +1,53 @@
+import type { Catalog, Dataset, Ident, SourceType } from '../catalog/types.ts';
+import { TENANT_ID_PATTERN } from '../catalog/types.ts';
+import { GatewayError, badQuery, forbidden } from '../errors.ts';
+import type { Principal, TenantScope } from './types.ts';
+
+export interface ResolvedScope {
+  readonly scope: TenantScope;
+  readonly target: { readonly source: string; readonly tenant: string | null; readonly type: SourceType };
+}
+
+function tenantScope(catalog: Catalog, tenant: string): TenantScope {
+  // Checked here as well as at auth: a tenant id reaches SQL only as a parameter or a
+  // quoted schema name, and both must match the pattern.
+  if (!TENANT_ID_PATTERN.test(tenant)) throw forbidden('invalid_tenant', 'The tenant id is not valid.');
+  const schema = catalog.tenants.get(tenant)?.schema ?? tenant;
+  if (!TENANT_ID_PATTERN.test(schema)) throw new GatewayError('catalog.invalid_schema', 500, 'The tenant schema is misconfigured.');
+  return Object.freeze({ kind: 'tenant' as const, tenant, schema: schema as Ident });
+}
+
+/**
+ * The one place where a principal's tenant becomes a predicate, a schema or a pool.
+ * Non-admin keys always carry a tenant (the loader refuses otherwise); an admin without
+ * one reads all tenants of a shared table and must name a tenant for the other layouts.
+ */
+export function resolveTenantScope(catalog: Catalog, ds: Dataset, principal: Principal): ResolvedScope {
+  const layout = ds.layout.kind;
+  let scope: TenantScope;
+  if (layout === 'global') {
+    scope = { kind: 'global' };
+  } else if (principal.tenant !== null) {
+    scope = tenantScope(catalog, principal.tenant);
+  } else if (principal.isAdmin && layout === 'shared') {
+    scope = { kind: 'all-tenants' };
+  } else if (principal.isAdmin) {
+    throw badQuery('tenant_required',
+      `Dataset '${ds.name}' keeps each tenant in its own ${layout === 'schema' ? 'schema' : 'database'}: an admin key must name one tenant with the X-Tenant-Id header.`,
+      { field: 'X-Tenant-Id' });
+  } else {
+    throw forbidden('no_tenant', 'This key has no tenant.');
+  }
+
+  const tenant = scope.kind === 'tenant' ? scope.tenant : null;
+  const sourceName = ds.source === '{tenant}' ? tenant : ds.source;
+  const source = sourceName === null ? undefined : catalog.sources.get(sourceName);
+  if (!source) {
+    // Database per tenant by source name: this tenant has no database configured.
+    throw forbidden('dataset_unavailable', `Dataset '${ds.name}' is not available for this tenant.`);
+  }
+  return Object.freeze({
+    scope: Object.freeze(scope),
+    target: Object.freeze({ source: source.name, tenant: source.perTenant ? tenant : null, type: source.type }),
+  });
+}

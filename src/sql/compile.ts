@@ -1,0 +1,72 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Dataset } from '../catalog/types.ts';
+import { GatewayError } from '../errors.ts';
+import type { CompiledQuery, QueryPlan, TenantScope } from '../query/types.ts';
+import { conditionExpr, fieldExpr } from './conditions.ts';
+import { dialectFor } from './dialects/index.ts';
+import type { Expr, SqlDialect } from './dialects/types.ts';
+
+/**
+ * Fail closed, second time: the planner adds the tenant scope, and the compiler refuses
+ * any plan whose scope does not fit the dataset's layout. One mistake needs two bugs.
+ */
+function assertScopeFits(ds: Dataset, scope: TenantScope): void {
+  const ok =
+    ds.layout.kind === 'global' ? scope.kind === 'global'
+      : ds.layout.kind === 'shared' ? scope.kind === 'tenant' || scope.kind === 'all-tenants'
+        : scope.kind === 'tenant';
+  if (!ok) {
+    throw new GatewayError('internal.scope_mismatch', 500, 'The query could not be scoped to a tenant.');
+  }
+}
+
+/** `{tenant}` in trusted SQL becomes the tenant's quoted schema. */
+function withTenantSchema(text: string, scope: TenantScope, d: SqlDialect): string {
+  if (!text.includes('{tenant}')) return text;
+  if (scope.kind !== 'tenant') throw new GatewayError('internal.scope_mismatch', 500, 'The query could not be scoped to a tenant.');
+  return text.replaceAll('{tenant}', d.quoteIdent(scope.schema));
+}
+
+function fromExpr(ds: Dataset, scope: TenantScope, d: SqlDialect): Expr {
+  if (ds.table) {
+    const schema = ds.table.schema === '{tenant}'
+      ? (scope.kind === 'tenant' ? scope.schema : null)
+      : ds.table.schema;
+    if (ds.table.schema === '{tenant}' && schema === null) {
+      throw new GatewayError('internal.scope_mismatch', 500, 'The query could not be scoped to a tenant.');
+    }
+    return schema === null ? sql.id(ds.table.name) : sql.id(schema, ds.table.name);
+  }
+  return sql`(${sql.raw(withTenantSchema(ds.sql!, scope, d))})`;
+}
+
+const bool = (e: Expr): RawBuilder<SqlBool> => e as RawBuilder<SqlBool>;
+
+/** QueryPlan -> parameterised SQL for the plan's engine. Pure; no I/O. */
+export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(plan.target.type)): CompiledQuery {
+  const { dataset: ds, scope } = plan;
+  assertScopeFits(ds, scope);
+  const d = dialect;
+  const fields = [...plan.dimensions, ...plan.metrics];
+  let q = d.db.selectFrom(sql`${fromExpr(ds, scope, d)}`.as('t'))
+    .select(fields.map((f) => fieldExpr(f, d).as(f.alias)));
+
+  if (ds.layout.kind === 'shared' && scope.kind === 'tenant') {
+    q = q.where(sql<SqlBool>`${sql.id('t', ds.layout.tenantColumn)} = ${scope.tenant}`);
+  }
+  if (plan.where) q = q.where(bool(conditionExpr(plan.where, d)));
+  if (plan.dimensions.length > 0 && plan.metrics.length > 0) {
+    q = q.groupBy(plan.dimensions.map((_, i) => sql.raw(String(i + 1))));
+  } else if (plan.metrics.length === 0) {
+    q = q.distinct();
+  }
+  if (plan.having) q = q.having(bool(conditionExpr(plan.having, d)));
+  for (const o of plan.orderBy) {
+    for (const term of d.orderTerms(sql.id(o.alias), o.direction)) q = q.orderBy(term);
+  }
+  // One row more than asked tells the caller the result was cut (meta.truncated).
+  q = q.limit(plan.limit + 1);
+  if (plan.offset > 0) q = q.offset(plan.offset);
+  const c = q.compile();
+  return Object.freeze({ sql: c.sql, parameters: Object.freeze([...c.parameters]) });
+}

@@ -1,0 +1,24 @@
+import type { Kysely, RawBuilder } from 'kysely';
+import type { SourceType, TimeGrain } from '../../catalog/types.ts';
+
+export type Expr = RawBuilder<unknown>;
+
+/**
+ * What differs between engines, and nothing else. The compiler never tests an engine
+ * name; it asks its dialect (kysely's adapters and Malloy's Dialect classes work alike).
+ */
+export interface SqlDialect {
+  readonly name: SourceType;
+  /** A compile-only kysely instance (DummyDriver): identifier quoting and placeholders. */
+  readonly db: Kysely<Record<string, never>>;
+  /** Quotes an already validated identifier for text that kysely does not build (sql: datasets). */
+  quoteIdent(id: string): string;
+  /** The first instant of the period: a DATE for day..year, a TIMESTAMP for hour. */
+  truncateTime(grain: TimeGrain, expr: Expr): Expr;
+  /** A bound request value, cast where the engine would otherwise guess its type badly. */
+  value(type: 'string' | 'number' | 'boolean' | 'date' | 'timestamp', v: string | number | boolean): Expr;
+  /** `expr LIKE pattern` with `\` escaping, optionally case-insensitive. */
+  like(expr: Expr, pattern: string, caseInsensitive: boolean): Expr;
+  /** ORDER BY terms for one output column, with NULLs last in both directions. */
+  orderTerms(column: Expr, direction: 'asc' | 'desc'): Expr[];
+}
