@@ -1,0 +1,132 @@
+/**
+ * What the three executors share: tenant substitution in connection settings, the three
+ * source errors, the pool queue bound, and the backstop that ends a request whose
+ * in-database cancellation did not come back.
+ */
+import type { Source } from '../catalog/types.ts';
+import { TENANT_ID_PATTERN } from '../catalog/types.ts';
+import { GatewayError } from '../errors.ts';
+
+export type ConnectionSettings = Readonly<Record<string, string | number | boolean>>;
+
+/** Checked again here because the value lands in a connection string, not a parameter. */
+export function assertTenantId(tenant: string): void {
+  if (!TENANT_ID_PATTERN.test(tenant)) throw new GatewayError('query.invalid_tenant', 400, 'Invalid tenant id');
+}
+
+/** The source's connection settings with every `{tenant}` replaced. */
+export function resolveConnection(source: Source, tenant: string | null): ConnectionSettings {
+  if (tenant !== null) assertTenantId(tenant);
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(source.connection)) {
+    if (typeof value !== 'string' || !value.includes('{tenant}')) {
+      out[key] = value;
+    } else if (tenant === null) {
+      throw new GatewayError('internal.tenant_missing', 500, `Source '${source.name}' needs a tenant`);
+    } else {
+      out[key] = value.replaceAll('{tenant}', tenant);
+    }
+  }
+  return Object.freeze(out);
+}
+
+export function str(settings: ConnectionSettings, key: string): string | undefined {
+  const v = settings[key];
+  return v === undefined ? undefined : String(v);
+}
+
+export function num(settings: ConnectionSettings, key: string): number | undefined {
+  const v = settings[key];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Requests allowed to wait for a connection before we answer 503 instead of queueing. */
+export function queueLimitFor(source: Source): number {
+  return Math.max(16, source.pool.max * 4);
+}
+
+export function unavailable(source: Source, cause: unknown): GatewayError {
+  return new GatewayError('source.unavailable', 503, `Source '${source.name}' is unavailable`, {
+    headers: { 'Retry-After': '5' },
+    cause,
+  });
+}
+
+export function timedOut(source: Source, timeoutMs: number, cause?: unknown): GatewayError {
+  return new GatewayError('source.timeout', 504, `The query ran past its ${timeoutMs} ms limit and was cancelled`, {
+    cause,
+    hint: `source '${source.name}'`,
+  });
+}
+
+export function queryFailed(cause: unknown): GatewayError {
+  return new GatewayError('source.query_failed', 500, 'The query failed in the source', { cause });
+}
+
+/** Socket-level failures that mean "cannot reach the database", whatever the driver. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH',
+  'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN',
+]);
+
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+export function isNetworkError(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code !== undefined && NETWORK_CODES.has(code)) return true;
+  // Node wraps several failed addresses (127.0.0.1 and ::1) in an AggregateError.
+  return err instanceof AggregateError && err.errors.some(isNetworkError);
+}
+
+/**
+ * How long after the deadline we stop waiting for the database to confirm the
+ * cancellation and answer 504 anyway (the connection is then discarded, not reused).
+ */
+export const CANCEL_GRACE_MS = 2_000;
+
+/**
+ * Runs `work` with a deadline: at `timeoutMs` calls `cancel` (which asks the database to
+ * stop), and if `work` has not settled `CANCEL_GRACE_MS` later, rejects with 504 and calls
+ * `abandon` so the caller can throw the connection away. `onSettled` tells whether the
+ * deadline fired, so a result that raced the cancellation is still reported as 504.
+ */
+export async function withDeadline<T>(
+  source: Source,
+  timeoutMs: number,
+  work: Promise<T>,
+  cancel: () => void,
+  abandon: () => void,
+): Promise<{ value: T; fired: boolean } | { error: unknown; fired: boolean }> {
+  let fired = false;
+  let backstop: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    fired = true;
+    cancel();
+  }, Math.max(1, timeoutMs));
+  const giveUp = new Promise<'gave_up'>((resolve) => {
+    backstop = setTimeout(() => resolve('gave_up'), Math.max(1, timeoutMs) + CANCEL_GRACE_MS);
+  });
+  try {
+    const settled = await Promise.race([
+      work.then((value) => ({ value }), (error: unknown) => ({ error })),
+      giveUp,
+    ]);
+    if (settled === 'gave_up') {
+      abandon();
+      work.catch(() => undefined);
+      return { error: timedOut(source, timeoutMs), fired: true };
+    }
+    return { ...settled, fired };
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(backstop);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * DuckDB executor: one embedded instance per executor and a few connections to it (DuckDB
+ * runs connections of one instance in parallel). A timeout calls `interrupt()` on the
+ * connection, which stops the statement inside DuckDB and leaves the connection usable.
+ */
+import { DuckDBInstance, DuckDBDateValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { Source } from '../catalog/types.ts';
+import { GatewayError } from '../errors.ts';
+import { queryFailed, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
+import { normaliseRow } from './normalise.ts';
+import type { ExecRequest, ExecResult, Executor } from './types.ts';
+
+/** Plain JS parameters as DuckDB infers them: integer -> INTEGER/BIGINT, else DOUBLE, VARCHAR, BOOLEAN. */
+function toDuckValue(v: unknown): DuckDBValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  throw new GatewayError('internal.bad_parameter', 500, 'A query parameter has an unsupported type');
+}
+
+/** ±infinity dates print as far-future calendar dates in DuckDB; every engine gives null. */
+function fromDuckValue(v: DuckDBValue): unknown {
+  if ((v instanceof DuckDBDateValue || v instanceof DuckDBTimestampValue) && !v.isFinite) return null;
+  return v;
+}
+
+export function createDuckdbExecutor(source: Source, tenant: string | null): Executor {
+  const path = str(resolveConnection(source, tenant), 'path') ?? ':memory:';
+  const max = Math.max(1, source.pool.max);
+  const queueLimit = queueLimitFor(source);
+  const idle: DuckDBConnection[] = [];
+  const waiters: { resolve: (c: DuckDBConnection) => void; reject: (err: unknown) => void }[] = [];
+  let opened = 0; // connections created and not yet closed
+  let inUse = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
+  let ready: Promise<DuckDBInstance> | undefined;
+
+  async function openConnection(inst: DuckDBInstance): Promise<DuckDBConnection> {
+    const c = await inst.connect();
+    // TimeZone is per connection in DuckDB; UTC so timestamptz functions agree with pg/mysql.
+    await c.run("SET TimeZone = 'UTC'");
+    return c;
+  }
+
+  /** Creates the instance and runs init_sql once; concurrent first callers share this promise. */
+  function instance(): Promise<DuckDBInstance> {
+    ready ??= (async () => {
+      let inst: DuckDBInstance | undefined;
+      try {
+        inst = await DuckDBInstance.create(path);
+        opened++;
+        const c = await openConnection(inst);
+        if (source.initSql !== null && source.initSql.trim() !== '') await c.run(source.initSql);
+        idle.push(c);
+        return inst;
+      } catch (err) {
+        opened = 0;
+        inst?.closeSync();
+        ready = undefined; // let a later request try again
+        throw unavailable(source, err);
+      }
+    })();
+    return ready;
+  }
+
+  async function acquire(): Promise<DuckDBConnection> {
+    if (closing) throw unavailable(source, new Error('executor closed'));
+    const inst = await instance();
+    const free = idle.pop();
+    if (free !== undefined) {
+      inUse++;
+      return free;
+    }
+    if (opened < max) {
+      opened++;
+      inUse++;
+      try {
+        return await openConnection(inst);
+      } catch (err) {
+        opened--;
+        inUse--;
+        throw unavailable(source, err);
+      }
+    }
+    if (waiters.length >= queueLimit) throw unavailable(source, new Error('pool queue full'));
+    // release() hands a connection over without lowering inUse.
+    return new Promise<DuckDBConnection>((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  function release(c: DuckDBConnection): void {
+    const next = waiters.shift();
+    if (next !== undefined) return next.resolve(c);
+    inUse--;
+    idle.push(c);
+    if (inUse === 0 && drained !== undefined) drained();
+  }
+
+  function discard(c: DuckDBConnection, work: Promise<unknown>): void {
+    // The statement ignored interrupt(); close the connection once it finally returns,
+    // and give a waiter a fresh one meanwhile (briefly one over `max`).
+    void work.catch(() => undefined).finally(() => {
+      c.disconnectSync();
+      opened--;
+    });
+    const next = waiters.shift();
+    if (next !== undefined && ready !== undefined) {
+      opened++;
+      void ready.then(openConnection).then(next.resolve, (err: unknown) => {
+        opened--;
+        inUse--;
+        next.reject(unavailable(source, err));
+      });
+      return;
+    }
+    inUse--;
+    if (inUse === 0 && drained !== undefined) drained();
+  }
+
+  async function execute(c: DuckDBConnection, req: ExecRequest): Promise<unknown[][]> {
+    const values = req.parameters.map(toDuckValue);
+    const reader = values.length > 0 ? await c.runAndReadAll(req.sql, values) : await c.runAndReadAll(req.sql);
+    return reader.getRows().map((row) => row.map(fromDuckValue));
+  }
+
+  async function run(req: ExecRequest): Promise<ExecResult> {
+    const c = await acquire();
+    const work = execute(c, req);
+    let abandoned = false;
+    try {
+      const outcome = await withDeadline(source, req.timeoutMs, work, () => c.interrupt(), () => {
+        abandoned = true;
+      });
+      if (outcome.fired) throw timedOut(source, req.timeoutMs, 'error' in outcome ? outcome.error : undefined);
+      if ('value' in outcome) return { rows: outcome.value.map((r) => normaliseRow(r, req.columnTypes)) };
+      if (outcome.error instanceof GatewayError) throw outcome.error;
+      throw queryFailed(outcome.error);
+    } finally {
+      if (abandoned) discard(c, work);
+      else release(c);
+    }
+  }
+
+  return {
+    run,
+    async ping() {
+      try {
+        await run({ sql: 'SELECT 1', parameters: [], columnTypes: ['integer'], timeoutMs: 5_000, tenant: null });
+      } catch (err) {
+        throw unavailable(source, err);
+      }
+    },
+    async close() {
+      closing = true;
+      if (inUse > 0) await new Promise<void>((resolve) => (drained = resolve));
+      const inst = ready === undefined ? undefined : await ready.catch(() => undefined);
+      for (const c of idle.splice(0)) c.disconnectSync();
+      opened = 0;
+      inst?.closeSync();
+      ready = undefined;
+    },
+    stats: () => ({ inUse, idle: idle.length, waiting: waiters.length }),
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * PostgreSQL executor: one pg.Pool per source (or per tenant). Timeouts are enforced by the
+ * server (`statement_timeout`), so a cancelled query stops running in the database and the
+ * connection stays usable.
+ */
+import pg from 'pg';
+import type { Source } from '../catalog/types.ts';
+import { GatewayError } from '../errors.ts';
+import {
+  assertTenantId, errorCode, isNetworkError, num, queryFailed, queueLimitFor, resolveConnection,
+  str, timedOut, unavailable, withDeadline,
+} from './common.ts';
+import { normaliseRow } from './normalise.ts';
+import type { ExecRequest, ExecResult, Executor } from './types.ts';
+
+// Exact text for the types a JS number or Date would distort; everything else as pg parses it.
+const RAW_TEXT_OIDS = new Set([
+  20, // int8
+  1700, // numeric
+  1082, // date
+  1114, // timestamp
+  1184, // timestamptz
+]);
+const rawText = (value: string): string => value;
+
+/** Per-pool parsers, so pg's process-wide `types` (which other code may use) stay untouched. */
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    RAW_TEXT_OIDS.has(oid) && format !== 'binary'
+      ? rawText
+      : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** The statement_timeout each pooled connection currently has, so we only SET on change. */
+const sessionTimeout = new WeakMap<pg.PoolClient, number>();
+
+const CANCELED = '57014';
+
+function isUnavailable(err: unknown): boolean {
+  if (isNetworkError(err)) return true;
+  const code = errorCode(err) ?? '';
+  // 08: connection exception; 28: bad credentials; 3D000: no such database;
+  // 53300: too many connections; 57P01-03: shutting down / not accepting connections.
+  if (/^(08|28)/.test(code) || ['3D000', '53300', '57P01', '57P02', '57P03'].includes(code)) return true;
+  const message = err instanceof Error ? err.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|connection timeout/i.test(message);
+}
+
+export function createPostgresExecutor(source: Source, tenant: string | null): Executor {
+  const conn = resolveConnection(source, tenant);
+  const pool = new pg.Pool({
+    host: str(conn, 'host'),
+    port: num(conn, 'port'),
+    database: str(conn, 'database'),
+    user: str(conn, 'user'),
+    password: str(conn, 'password'),
+    ...(conn['ssl'] === true ? { ssl: true } : {}),
+    max: source.pool.max,
+    idleTimeoutMillis: source.pool.idleTimeoutMs,
+    connectionTimeoutMillis: 5_000,
+    allowExitOnIdle: true,
+    application_name: 'semgate',
+    options: '-c TimeZone=UTC',
+    types: typeParsers,
+  });
+  // An idle connection dropped by the server emits here; without a listener it would crash
+  // the process. The pool replaces it on next use.
+  pool.on('error', () => undefined);
+  const queueLimit = queueLimitFor(source);
+
+  async function acquire(): Promise<pg.PoolClient> {
+    if (pool.waitingCount >= queueLimit) throw unavailable(source, new Error('pool queue full'));
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw unavailable(source, err);
+    }
+  }
+
+  async function execute(client: pg.PoolClient, req: ExecRequest): Promise<unknown[][]> {
+    const timeout = Math.max(1, Math.floor(req.timeoutMs));
+    if (sessionTimeout.get(client) !== timeout) {
+      sessionTimeout.delete(client);
+      await client.query(`SET statement_timeout = ${timeout}`);
+      sessionTimeout.set(client, timeout);
+    }
+    const query: pg.QueryArrayConfig = { text: req.sql, values: [...req.parameters], rowMode: 'array' };
+    if (source.nativeRls === null || req.tenant === null) return (await client.query(query)).rows;
+    assertTenantId(req.tenant);
+    // set_config(..., true) is SET LOCAL: it ends with the transaction, so a pooled
+    // connection never carries one tenant's setting into another's query.
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT set_config($1, $2, true)', [source.nativeRls.setting, req.tenant]);
+      const result = await client.query(query);
+      await client.query('COMMIT');
+      return result.rows;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function run(req: ExecRequest): Promise<ExecResult> {
+    const client = await acquire();
+    let discard = false;
+    try {
+      const outcome = await withDeadline(
+        source,
+        req.timeoutMs,
+        execute(client, req),
+        () => undefined, // the server's statement_timeout fires at the same moment
+        () => {
+          discard = true;
+        },
+      );
+      if ('value' in outcome) return { rows: outcome.value.map((r) => normaliseRow(r, req.columnTypes)) };
+      const err = outcome.error;
+      if (err instanceof GatewayError) throw err;
+      if (errorCode(err) === CANCELED) throw timedOut(source, req.timeoutMs, err);
+      if (isUnavailable(err)) {
+        discard = true;
+        throw unavailable(source, err);
+      }
+      throw queryFailed(err);
+    } finally {
+      client.release(discard);
+    }
+  }
+
+  return {
+    run,
+    async ping() {
+      try {
+        await run({ sql: 'SELECT 1', parameters: [], columnTypes: ['integer'], timeoutMs: 5_000, tenant: null });
+      } catch (err) {
+        throw unavailable(source, err);
+      }
+    },
+    // pool.end() closes idle clients now and the others as they are released: a drain.
+    close: () => pool.end(),
+    stats: () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  };
+}
