@@ -3,6 +3,7 @@
  * error, so the raw shapes below are guaranteed by the JSON Schemas and the semantic checks.
  */
 import type { ApiKey, Catalog, Dataset, Dimension, Metric, Segment, Source, SourceType, TenantLayout, TenantSettings, TimeGrain, DimensionType, MetricType } from './types.ts';
+import { isAbsolute, resolve } from 'node:path';
 import type { SourceFacts } from './check-sources.ts';
 import { keyHashOf } from './check-api-keys.ts';
 import { asIdent, expandMetrics, metricRefs, parseExpiry, parseTableRef, TENANT_PLACEHOLDER, usesTenant } from './rules.ts';
@@ -56,7 +57,7 @@ function texts(raw: { label?: string; description?: string }): { label?: string;
 }
 
 export function buildCatalog(raw: RawConfig, sourceFacts: ReadonlyMap<string, SourceFacts>, dir: string): Catalog {
-  const sources = new Map<string, Source>(raw.sources.sources.map((s) => [s.name, buildSource(s, sourceFacts.get(s.name))]));
+  const sources = new Map<string, Source>(raw.sources.sources.map((s) => [s.name, buildSource(s, sourceFacts.get(s.name), dir)]));
   const datasets = new Map<string, Dataset>(raw.catalog.datasets.map((d) => [d.name, buildDataset(d, sources)]));
   const tenants = new Map<string, TenantSettings>(
     Object.entries(raw.apiKeys.tenants ?? {}).map(([id, t]) => [id, {
@@ -75,11 +76,18 @@ export function buildCatalog(raw: RawConfig, sourceFacts: ReadonlyMap<string, So
   return deepFreeze(catalog);
 }
 
-function buildSource(s: RawSource, facts: SourceFacts | undefined): Source {
+/** A DuckDB file path is relative to the config directory, like `init_sql`, not to the cwd. */
+function connectionOf(s: RawSource, dir: string): Record<string, string | number | boolean> {
+  const path = s.connection.path;
+  if (s.type !== 'duckdb' || typeof path !== 'string' || path === ':memory:' || isAbsolute(path)) return { ...s.connection };
+  return { ...s.connection, path: resolve(dir, path) };
+}
+
+function buildSource(s: RawSource, facts: SourceFacts | undefined, dir: string): Source {
   return {
     name: s.name,
     type: s.type,
-    connection: { ...s.connection },
+    connection: connectionOf(s, dir),
     perTenant: facts?.perTenant ?? false,
     pool: {
       max: s.pool?.max ?? DEFAULTS.poolMax,
