@@ -22,6 +22,8 @@ export interface GatewayErrorOptions {
   cause?: unknown;
   /** Extra response headers (e.g. Retry-After). */
   headers?: Record<string, string>;
+  /** Extra members of the problem+json body (RFC 9457 extensions). */
+  extensions?: Record<string, unknown>;
 }
 
 export class GatewayError extends Error {
@@ -30,6 +32,7 @@ export class GatewayError extends Error {
   readonly field: string | undefined;
   readonly hint: string | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly extensions: Record<string, unknown> | undefined;
   constructor(code: ErrorCode, status: number, message: string, opts: GatewayErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'GatewayError';
@@ -38,6 +41,7 @@ export class GatewayError extends Error {
     this.field = opts.field;
     this.hint = opts.hint;
     this.headers = opts.headers;
+    this.extensions = opts.extensions;
   }
 }
 

@@ -8,11 +8,16 @@ import { GatewayError, forbidden } from '../errors.ts';
 import type { Principal } from '../query/types.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { executePrepared, prepareQuery } from '../service/query.ts';
+import { createKey } from './keys.ts';
+import { serveCommand } from './serve.ts';
 import { formatTable } from './table.ts';
 
 const USAGE = `semgate <command> [options]
 
 Commands:
+  serve   [--port N] [--host H]                 serve REST on port N (default $PORT or 8080)
+  keys create --role R [--tenant T] [--expires ISO] [--description TEXT]
+                                                print a new random key and its key_hash entry
   validate [--config DIR]                       check catalog.yaml, sources.yaml, api-keys.yaml
   compile --key KEY [--tenant T] '<query json>' print the SQL and parameters that would run
   query   --key KEY [--tenant T] '<query json>' run a query and print a table (--json for JSON)
@@ -58,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string' }, key: { type: 'string' }, tenant: { type: 'string' },
       json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      port: { type: 'string' }, host: { type: 'string' }, role: { type: 'string' },
+      expires: { type: 'string' }, description: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -67,6 +74,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const dir = configDir(values.config);
   switch (command) {
+    case 'serve': {
+      const port = Number(values.port ?? process.env.PORT ?? 8080);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number');
+      await serveCommand(dir, port, values.host);
+      return 0;
+    }
+    case 'keys': {
+      if (rest[0] !== 'create' || !values.role) {
+        process.stderr.write('usage: semgate keys create --role R [--tenant T] [--expires ISO] [--description TEXT]\n');
+        return 1;
+      }
+      process.stdout.write(`${createKey({ role: values.role, tenant: values.tenant, expires: values.expires, description: values.description })}\n`);
+      return 0;
+    }
     case 'validate': {
       const { catalog, issues } = await loadConfig(dir);
       if (issues.length > 0) process.stdout.write(`${formatIssues(issues)}\n`);

@@ -1,0 +1,39 @@
+import type { KeyIndex } from '../auth/keys.ts';
+import { startServer } from '../server.ts';
+
+/** The demo's keys, printed only when the loaded api-keys.yaml really accepts them. */
+const DEMO_KEYS = [
+  { key: 'sk_demo_acme', who: 'acme_corp analyst' },
+  { key: 'sk_demo_globex', who: 'globex_inc analyst' },
+  { key: 'sk_demo_initech', who: 'initech viewer' },
+  { key: 'sk_demo_admin', who: 'admin, every tenant' },
+];
+
+function banner(url: string, keys: KeyIndex): string {
+  const demo = DEMO_KEYS.filter((k) => keys.find(k.key) !== null);
+  const lines = [`semgate is listening on ${url}`];
+  if (demo.length > 0) {
+    lines.push('', 'Demo keys:');
+    for (const k of demo) lines.push(`  ${k.key.padEnd(18)} ${k.who}`);
+    lines.push('', 'Try:',
+      `  curl -s ${url}/v1/query -H 'Authorization: Bearer ${demo[0]!.key}' -H 'Content-Type: application/json' \\`,
+      `    -d '{"dataset":"orders","dimensions":["region"],"metrics":["revenue","order_count"]}'`,
+      `  curl -s ${url}/v1/datasets -H 'Authorization: Bearer ${demo[0]!.key}'`);
+  }
+  return lines.join('\n');
+}
+
+export async function serveCommand(configDir: string, port: number, host: string | undefined): Promise<void> {
+  const server = await startServer({ configDir, port, ...(host !== undefined && { host }) });
+  process.stdout.write(`${banner(server.url, server.gateway.state.keys)}\n`);
+  let closing = false;
+  const stop = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    server.gateway.logger.info({ signal }, 'shutting down');
+    server.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await new Promise<never>(() => {});
+}

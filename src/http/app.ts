@@ -1,0 +1,54 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { timing } from 'hono/timing';
+import { v7 as uuidv7 } from 'uuid';
+import { GatewayError } from '../errors.ts';
+import type { Gateway } from '../service/gateway.ts';
+import type { GatewayEnv } from './env.ts';
+import { problemResponse } from './problem.ts';
+import { restRoutes } from './rest.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The hono app: one straight road of middleware, then the routes. */
+export function createApp(gateway: Gateway): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.use(timing({ totalDescription: 'total' }));
+  // A caller's X-Request-Id is kept when it is short and plain; otherwise a UUIDv7.
+  app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128, generator: () => uuidv7() }));
+  app.use(async (c, next) => {
+    c.set('gateway', gateway);
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const p = c.get('principal');
+    const status = c.res.status;
+    if (p?.tenant && c.req.path.startsWith('/v1/query')) gateway.usage.record(p.tenant, { ms, status });
+    // One line per request; the key itself is never logged, only its id.
+    gateway.logger.info({
+      req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method: c.req.method,
+      route: c.req.routePath, dataset: c.get('dataset') ?? null, status, ms,
+    }, 'request');
+  });
+  app.use(bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => problemResponse(new GatewayError('http.payload_too_large', 413, 'The request body is over 1 MiB.'), c.get('requestId')),
+  }));
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.route('/', restRoutes());
+
+  app.notFound((c) => problemResponse(new GatewayError('http.not_found', 404, `No endpoint ${c.req.method} ${c.req.path}.`), c.get('requestId')));
+  app.onError((err, c) => {
+    const id = c.get('requestId') ?? uuidv7();
+    if (!(err instanceof GatewayError) || err.status >= 500) {
+      gateway.logger.error({ req_id: id, err }, 'request failed');
+    }
+    const res = problemResponse(err, id);
+    const timingHeader = c.res.headers.get('Server-Timing');
+    if (timingHeader) res.headers.set('Server-Timing', timingHeader);
+    return res;
+  });
+  return app;
+}

@@ -1,0 +1,94 @@
+import { Hono } from 'hono';
+import { endTime, startTime } from 'hono/timing';
+import { GatewayError, badQuery, forbidden } from '../errors.ts';
+import { datasetVisible, findDataset } from '../query/plan.ts';
+import { executePrepared, prepareQuery } from '../service/query.ts';
+import { authenticate, requireAdmin } from './auth.ts';
+import { datasetDetail, datasetSummary } from './catalog-view.ts';
+import { csvStream } from './csv.ts';
+import type { GatewayEnv } from './env.ts';
+import { readJsonBody } from './json-body.ts';
+
+/** The REST endpoints of the spec: everything under /v1 and /ready needs a key. */
+export function restRoutes(): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.use('/ready', authenticate());
+  app.use('/v1/*', authenticate());
+
+  app.get('/ready', async (c) => {
+    const { registry, catalog } = c.get('gateway').state;
+    const results = await Promise.all([...catalog.sources.keys()].map(async (name) => {
+      try {
+        await registry.ping(name);
+        return [name, 'ok'] as const;
+      } catch {
+        return [name, 'down'] as const;
+      }
+    }));
+    const down = results.filter(([, s]) => s === 'down').length;
+    // Source names can be tenant ids (database per tenant): only admins see them.
+    const detail = c.get('principal')!.isAdmin ? { sources: Object.fromEntries(results) } : {};
+    if (down > 0) {
+      throw new GatewayError('source.unavailable', 503, `${down} of ${results.length} sources are unreachable.`, {
+        headers: { 'Retry-After': '5' }, extensions: detail,
+      });
+    }
+    return c.json({ status: 'ready', ...detail });
+  });
+
+  app.get('/v1/datasets', (c) => {
+    const p = c.get('principal')!;
+    const datasets = [...c.get('gateway').state.catalog.datasets.values()].filter((d) => datasetVisible(d, p));
+    return c.json({ datasets: datasets.map(datasetSummary) });
+  });
+
+  app.get('/v1/datasets/:name', (c) => {
+    const p = c.get('principal')!;
+    const ds = findDataset(c.get('gateway').state.catalog, p, c.req.param('name'));
+    return c.json(datasetDetail(ds, p));
+  });
+
+  app.post('/v1/query', async (c) => {
+    const gateway = c.get('gateway');
+    const body = await readJsonBody(c);
+    startTime(c, 'plan');
+    const prepared = prepareQuery(gateway.state.catalog, c.get('principal')!, body);
+    endTime(c, 'plan');
+    c.set('dataset', prepared.plan.dataset.name);
+    startTime(c, 'db');
+    const result = await executePrepared(gateway.state.registry, prepared);
+    endTime(c, 'db');
+    const meta = { ...result.meta, cached: false, request_id: c.get('requestId') };
+    if ((c.req.header('accept') ?? '').includes('text/csv')) {
+      c.header('Content-Type', 'text/csv; charset=utf-8');
+      c.header('X-Row-Count', String(meta.row_count));
+      c.header('X-Truncated', String(meta.truncated));
+      return c.body(csvStream(result));
+    }
+    return c.json({ columns: result.columns, rows: result.rows, meta });
+  });
+
+  app.post('/v1/query/sql', async (c) => {
+    const gateway = c.get('gateway');
+    const p = c.get('principal')!;
+    const key = gateway.state.catalog.apiKeys.find((k) => k.id === p.keyId);
+    if (!p.isAdmin && !key?.explain) throw forbidden('explain_forbidden', 'Compiling to SQL needs an admin key or a key with explain: true.');
+    const { plan, compiled } = prepareQuery(gateway.state.catalog, p, await readJsonBody(c));
+    c.set('dataset', plan.dataset.name);
+    return c.json({ source: plan.target.source, dialect: plan.target.type, sql: compiled.sql, parameters: compiled.parameters });
+  });
+
+  app.get('/v1/usage', (c) => {
+    const p = c.get('principal')!;
+    if (p.tenant === null) throw badQuery('tenant_required', 'An admin key has no tenant: use /v1/admin/usage, or send X-Tenant-Id.', { field: 'X-Tenant-Id' });
+    return c.json(c.get('gateway').usage.report(p.tenant));
+  });
+
+  app.get('/v1/admin/usage', (c) => {
+    requireAdmin(c);
+    const usage = c.get('gateway').usage;
+    return c.json({ tenants: usage.tenants().map((t) => usage.report(t)) });
+  });
+
+  return app;
+}

@@ -1,0 +1,90 @@
+/**
+ * Per-tenant usage for `/v1/usage` and `/v1/admin/usage`, in memory. Durations keep a
+ * bounded window per tenant, so p95 is over the most recent requests of the day.
+ */
+export interface UsageReport {
+  tenant: string;
+  date: string;
+  queries_today: number;
+  avg_response_ms: number;
+  p95_response_ms: number;
+  cache_hit_rate: number;
+  rate_limit_hits: number;
+  errors: number;
+  last_active: string | null;
+}
+
+interface TenantDay {
+  date: string;
+  queries: number;
+  totalMs: number;
+  window: number[];
+  cacheHits: number;
+  rateLimitHits: number;
+  errors: number;
+  lastActive: number | null;
+}
+
+const WINDOW = 2048;
+
+export interface UsageEvent {
+  ms: number;
+  status: number;
+  cached?: boolean;
+}
+
+export class UsageStats {
+  private readonly days = new Map<string, TenantDay>();
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  private day(tenant: string): TenantDay {
+    const date = this.now().toISOString().slice(0, 10);
+    let d = this.days.get(tenant);
+    if (!d || d.date !== date) {
+      d = { date, queries: 0, totalMs: 0, window: [], cacheHits: 0, rateLimitHits: 0, errors: 0, lastActive: d?.lastActive ?? null };
+      this.days.set(tenant, d);
+    }
+    return d;
+  }
+
+  /** One query request of a tenant, whatever its outcome. */
+  record(tenant: string, e: UsageEvent): void {
+    const d = this.day(tenant);
+    d.lastActive = this.now().getTime();
+    if (e.status === 429) {
+      d.rateLimitHits++;
+      return;
+    }
+    if (e.status >= 400) {
+      d.errors++;
+      return;
+    }
+    d.queries++;
+    d.totalMs += e.ms;
+    if (e.cached) d.cacheHits++;
+    if (d.window.length >= WINDOW) d.window.shift();
+    d.window.push(e.ms);
+  }
+
+  report(tenant: string): UsageReport {
+    const d = this.day(tenant);
+    const sorted = [...d.window].sort((a, b) => a - b);
+    const p95 = sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!;
+    const round = (n: number): number => Math.round(n * 10) / 10;
+    return {
+      tenant,
+      date: d.date,
+      queries_today: d.queries,
+      avg_response_ms: d.queries === 0 ? 0 : round(d.totalMs / d.queries),
+      p95_response_ms: round(p95),
+      cache_hit_rate: d.queries === 0 ? 0 : round((d.cacheHits / d.queries) * 100) / 100,
+      rate_limit_hits: d.rateLimitHits,
+      errors: d.errors,
+      last_active: d.lastActive === null ? null : new Date(d.lastActive).toISOString(),
+    };
+  }
+
+  tenants(): string[] {
+    return [...this.days.keys()].sort();
+  }
+}
