@@ -8,6 +8,8 @@ export default defineConfig({
     // Integration suites create and drop their own databases; files run in parallel
     // workers, each using names of its own.
     pool: 'forks',
+    // Request logs would drown the test output; tests that check logging pass their own logger.
+    env: { LOG_LEVEL: 'silent' },
     reporters: ['default'],
   },
 });

@@ -1,0 +1,95 @@
+/**
+ * HTTP overhead benchmark (issue 3): POST /v1/query on the demo through the gateway,
+ * no cache, against the same SQL run straight through the DuckDB driver, side by side.
+ * Target: the gateway's p50 at most 1.5x the driver's on a query that takes the database
+ * at least 1 ms.   npx tsx bench/http.ts [--seconds 10] [--connections 4]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import autocannon from 'autocannon';
+import { loadConfig } from '../src/catalog/load.ts';
+import { prepareQuery } from '../src/service/query.ts';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' } } });
+const SECONDS = Number(values.seconds ?? 10);
+const CONNECTIONS = Number(values.connections ?? 4);
+const PORT = 18000 + Math.floor(Math.random() * 1000);
+const root = new URL('..', import.meta.url).pathname;
+
+const QUERIES = {
+  'region x month, 2024': {
+    dataset: 'orders', dimensions: ['region', 'order_date.month'], metrics: ['revenue', 'order_count', 'avg_order_value'],
+    filters: [{ field: 'order_date', op: 'between', values: ['2024-01-01', '2024-12-31'] }],
+  },
+  'channel x category, large orders': {
+    dataset: 'orders', dimensions: ['channel', 'category'], metrics: ['revenue', 'customers'], segments: ['large_orders'],
+  },
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+/** The same SQL and parameters the gateway would send, run by N concurrent loops. */
+async function direct(sql: string, params: readonly unknown[]): Promise<{ rps: number; p50: number; p99: number }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const setup = await instance.connect();
+  await setup.run(readFileSync(`${root}examples/demo/init.sql`, 'utf8'));
+  const latencies: number[] = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    const conn = await instance.connect();
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      const reader = await conn.runAndReadAll(sql, params as never);
+      reader.getRows();
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  instance.closeSync();
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / SECONDS, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+}
+
+async function viaGateway(body: unknown): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+  const r = await autocannon({
+    url: `http://127.0.0.1:${PORT}/v1/query`, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk_demo_acme' }, body: JSON.stringify(body),
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors };
+}
+
+const server = spawn(process.execPath, [`${root}bin/semgate.js`, 'serve', '--port', String(PORT), '--host', '127.0.0.1'], {
+  cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'],
+});
+await new Promise<void>((resolve, reject) => {
+  server.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
+  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+});
+
+const { catalog } = await loadConfig(root);
+if (!catalog) throw new Error('demo catalog did not load');
+const principal = { keyId: 'bench', tenant: 'acme_corp', role: 'analyst', isAdmin: false, allowedDatasets: null };
+const rows: string[][] = [];
+try {
+  for (const [name, body] of Object.entries(QUERIES)) {
+    const { compiled } = prepareQuery(catalog, principal, body);
+    const d = await direct(compiled.sql, compiled.parameters);
+    const g = await viaGateway(body);
+    rows.push([name, 'driver', d.rps.toFixed(0), d.p50.toFixed(2), d.p99.toFixed(2), '', '']);
+    rows.push([name, 'gateway', g.rps.toFixed(0), g.p50.toFixed(2), g.p99.toFixed(2), (g.p50 / d.p50).toFixed(2), String(g.errors)]);
+  }
+} finally {
+  server.kill('SIGTERM');
+}
+
+const header = ['query', 'path', 'req/s', 'p50 ms', 'p99 ms', 'p50 vs driver', 'errors'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(`${SECONDS}s per row, ${CONNECTIONS} connections, no cache, tenant acme_corp, node ${process.version}`);
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));
+console.log('target: gateway p50 at most 1.5x the driver p50');
