@@ -13,8 +13,17 @@ export function sha256(text: string): Buffer {
  */
 export class KeyIndex {
   private readonly byHash = new Map<string, ApiKey>();
+  private readonly byId = new Map<string, ApiKey>();
   constructor(keys: readonly ApiKey[]) {
-    for (const k of keys) this.byHash.set(k.hash.toString('hex'), k);
+    for (const k of keys) {
+      this.byHash.set(k.hash.toString('hex'), k);
+      this.byId.set(k.id, k);
+    }
+  }
+
+  /** The entry behind a principal (for its rate limit, explain flag, ...). */
+  get(id: string): ApiKey | null {
+    return this.byId.get(id) ?? null;
   }
 
   find(presented: string): ApiKey | null {

@@ -24,7 +24,7 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const p = c.get('principal');
     const status = c.res.status;
-    if (p?.tenant && c.req.path.startsWith('/v1/query')) gateway.usage.record(p.tenant, { ms, status });
+    if (p?.tenant && (c.req.path.startsWith('/v1/query') || status === 429)) gateway.usage.record(p.tenant, { ms, status });
     // One line per request; the key itself is never logged, only its id.
     gateway.logger.info({
       req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method: c.req.method,

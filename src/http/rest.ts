@@ -4,6 +4,7 @@ import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
 import { executePrepared, prepareQuery } from '../service/query.ts';
 import { authenticate, requireAdmin } from './auth.ts';
+import { rateLimit } from './limit.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import type { GatewayEnv } from './env.ts';
@@ -12,8 +13,8 @@ import { readJsonBody } from './json-body.ts';
 /** The REST endpoints of the spec: everything under /v1 and /ready needs a key. */
 export function restRoutes(): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  app.use('/ready', authenticate());
-  app.use('/v1/*', authenticate());
+  app.use('/ready', authenticate(), rateLimit());
+  app.use('/v1/*', authenticate(), rateLimit());
 
   app.get('/ready', async (c) => {
     const { registry, catalog } = c.get('gateway').state;
@@ -71,7 +72,7 @@ export function restRoutes(): Hono<GatewayEnv> {
   app.post('/v1/query/sql', async (c) => {
     const gateway = c.get('gateway');
     const p = c.get('principal')!;
-    const key = gateway.state.catalog.apiKeys.find((k) => k.id === p.keyId);
+    const key = gateway.state.keys.get(p.keyId);
     if (!p.isAdmin && !key?.explain) throw forbidden('explain_forbidden', 'Compiling to SQL needs an admin key or a key with explain: true.');
     const { plan, compiled } = prepareQuery(gateway.state.catalog, p, await readJsonBody(c));
     c.set('dataset', plan.dataset.name);

@@ -1,8 +1,10 @@
+import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { KeyIndex } from '../auth/keys.ts';
 import { loadConfig } from '../catalog/load.ts';
 import { formatIssues } from '../catalog/format.ts';
 import type { Catalog, ConfigIssue } from '../catalog/types.ts';
+import { RateLimits } from '../limits/rate-limit.ts';
 import { UsageStats } from '../observability/usage.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 
@@ -24,17 +26,35 @@ export function stateFor(catalog: Catalog): GatewayState {
 }
 
 /** The long-lived gateway: current state, usage, logger. */
+export interface GatewayOptions {
+  /** Shared state of every replica (rate limits, later cache and usage); none: in memory. */
+  redis?: Redis | null;
+}
+
+/** A Redis client that fails fast while Redis is away, so limits fall back to memory at once. */
+export function redisFromEnv(url = process.env.REDIS_URL): Redis | null {
+  if (!url) return null;
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+}
+
 export class Gateway {
   readonly usage = new UsageStats();
-  constructor(public state: GatewayState, readonly logger: Logger) {}
+  readonly limits: RateLimits;
+  readonly redis: Redis | null;
+  constructor(public state: GatewayState, readonly logger: Logger, opts: GatewayOptions = {}) {
+    this.redis = opts.redis ?? null;
+    this.limits = new RateLimits(this.redis);
+    // ioredis reports every failed reconnect; one warning line each is enough.
+    this.redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable: limits are per replica until it returns'));
+  }
 
-  static async load(dir: string, logger: Logger = defaultLogger()): Promise<Gateway> {
+  static async load(dir: string, logger: Logger = defaultLogger(), opts: GatewayOptions = { redis: redisFromEnv() }): Promise<Gateway> {
     const { catalog, issues } = await loadConfig(dir);
     for (const i of issues.filter((x) => x.severity === 'warning')) {
       logger.warn({ file: i.file, line: i.line, field: i.field }, i.message);
     }
     if (!catalog) throw new ConfigError(issues);
-    return new Gateway(stateFor(catalog), logger);
+    return new Gateway(stateFor(catalog), logger, opts);
   }
 
   /** Opens every shared source once (the demo builds its data), so the first query is not slow. */
@@ -51,6 +71,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     await this.state.registry.close();
+    this.redis?.disconnect();
   }
 }
 

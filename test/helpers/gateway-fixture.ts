@@ -1,0 +1,44 @@
+/**
+ * A small gateway configuration written to a temp dir: one DuckDB dataset in memory and
+ * keys made up per run (so parallel runs sharing Redis never share a counter).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../../src/catalog/load.ts';
+import { Gateway, stateFor } from '../../src/service/gateway.ts';
+
+export interface FixtureKeys { [name: string]: string }
+
+export function writeTinyConfig(apiKeysYaml: (keys: FixtureKeys) => string, names: string[]): { dir: string; keys: FixtureKeys } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'semgate-fixture-'));
+  const keys: FixtureKeys = Object.fromEntries(names.map((n) => [n, `sk_${n}_${randomBytes(8).toString('hex')}`]));
+  writeFileSync(path.join(dir, 'sources.yaml'), `sources:
+  - name: mem
+    type: duckdb
+    connection: { path: ":memory:" }
+    init_sql: "CREATE TABLE sales AS SELECT i AS id, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS tenant_id, i * 1.5 AS amount FROM range(1, 101) r(i)"
+`);
+  writeFileSync(path.join(dir, 'catalog.yaml'), `datasets:
+  - name: sales
+    source: mem
+    table: sales
+    rls: { tenant_column: tenant_id }
+    dimensions:
+      - { name: id, type: number }
+    metrics:
+      - { name: revenue, type: number, expr: "SUM(amount)" }
+      - { name: n, type: integer, expr: "COUNT(*)" }
+`);
+  writeFileSync(path.join(dir, 'api-keys.yaml'), apiKeysYaml(keys));
+  return { dir, keys };
+}
+
+export async function gatewayFor(dir: string, redis: Redis | null = null): Promise<Gateway> {
+  const { catalog, issues } = await loadConfig(dir);
+  if (!catalog) throw new Error(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
+  return new Gateway(stateFor(catalog), pino({ level: 'silent' }), { redis });
+}
