@@ -61,8 +61,13 @@ export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(pl
     q = q.distinct();
   }
   if (plan.having) q = q.having(bool(conditionExpr(plan.having, d)));
+  const byAlias = new Map(fields.map((f) => [f.alias, f]));
   for (const o of plan.orderBy) {
-    for (const term of d.orderTerms(sql.id(o.alias), o.direction)) q = q.orderBy(term);
+    const f = byAlias.get(o.alias)!; // the planner orders by selected fields only
+    // Dimensions are tested through their alias (valid with GROUP BY ordinals and DISTINCT);
+    // metrics through their aggregate expression.
+    const value = f.kind === 'metric' ? fieldExpr(f, d) : sql.id(o.alias);
+    for (const term of d.orderTerms(sql.id(o.alias), o.direction, value)) q = q.orderBy(term);
   }
   // One row more than asked tells the caller the result was cut (meta.truncated).
   q = q.limit(plan.limit + 1);

@@ -32,7 +32,9 @@ export const mysqlDialect: SqlDialect = {
       ? sql`LOWER(${expr}) LIKE LOWER(${pattern})`
       : sql`CAST(${expr} AS BINARY) LIKE CAST(${pattern} AS BINARY)`;
   },
-  orderTerms(column, direction) {
-    return [sql`(${column} IS NULL)`, direction === 'asc' ? sql`${column} asc` : sql`${column} desc`];
+  orderTerms(column, direction, value) {
+    // MariaDB refuses `(alias IS NULL)` when the alias is an aggregate (error 1247), so the
+    // NULL test repeats the expression; the sort itself still uses the alias.
+    return [sql`(${value} IS NULL)`, direction === 'asc' ? sql`${column} asc` : sql`${column} desc`];
   },
 };

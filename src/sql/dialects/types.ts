@@ -19,6 +19,9 @@ export interface SqlDialect {
   value(type: 'string' | 'number' | 'boolean' | 'date' | 'timestamp', v: string | number | boolean): Expr;
   /** `expr LIKE pattern` with `\` escaping, optionally case-insensitive. */
   like(expr: Expr, pattern: string, caseInsensitive: boolean): Expr;
-  /** ORDER BY terms for one output column, with NULLs last in both directions. */
-  orderTerms(column: Expr, direction: 'asc' | 'desc'): Expr[];
+  /**
+   * ORDER BY terms for one output column, with NULLs last in both directions. `value` is
+   * the column's expression, for engines that cannot test an aggregate's alias for NULL.
+   */
+  orderTerms(column: Expr, direction: 'asc' | 'desc', value: Expr): Expr[];
 }
