@@ -24,7 +24,9 @@ function describe(e: ErrorObject, path: string): { message: string; field: strin
   const where = path === '' ? 'the query' : `'${path}'`;
   switch (e.keyword) {
     case 'additionalProperties': {
-      const prop = String((e.params as { additionalProperty: string }).additionalProperty);
+      // The key is the caller's text, of any length: echo a bounded part of it.
+      const raw = String((e.params as { additionalProperty: string }).additionalProperty);
+      const prop = raw.length > 64 ? `${raw.slice(0, 64)}…` : raw;
       const field = path === '' ? prop : `${path}.${prop}`;
       return { message: `Unknown field '${field}' in the query.`, field };
     }

@@ -43,6 +43,10 @@ export function checkValue(field: PlannedField, op: FilterOp, v: unknown, path: 
       `Filter on '${field.alias}' (${t}) expects ${expected}, got ${typeName(v)}${typeof v === 'string' ? ` '${v.slice(0, 40)}'` : ''}.`,
       { field: path });
   };
+  // PostgreSQL refuses NUL in text (a 500 from the database); refused here on every engine alike.
+  if (typeof v === 'string' && v.includes('\u0000')) {
+    throw badQuery('invalid_value', `Filter on '${field.alias}' got a text value with a NUL character.`, { field: path });
+  }
   if (op === 'contains' || op === 'starts_with' || op === 'ends_with') {
     return typeof v === 'string' ? v : fail('a string');
   }

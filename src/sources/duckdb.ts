@@ -3,8 +3,8 @@
  * runs connections of one instance in parallel). A timeout calls `interrupt()` on the
  * connection, which stops the statement inside DuckDB and leaves the connection usable.
  */
-import { DuckDBInstance, DuckDBDateValue, DuckDBTimestampValue } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, DuckDBInstance, DuckDBDateValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import { queryFailed, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
@@ -17,6 +17,14 @@ function toDuckValue(v: unknown): DuckDBValue {
   if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   throw new GatewayError('internal.bad_parameter', 500, 'A query parameter has an unsupported type');
+}
+
+/**
+ * DuckDB binds an integral number as BIGINT, which fails past 2^63 (1e308 is integral too).
+ * Beyond 2^53 a JS number is a double anyway, so it is bound as one.
+ */
+function toDuckType(v: unknown): DuckDBType | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) ? DOUBLE : undefined;
 }
 
 /** ±infinity dates print as far-future calendar dates in DuckDB; every engine gives null. */
@@ -120,7 +128,9 @@ export function createDuckdbExecutor(source: Source, tenant: string | null): Exe
 
   async function execute(c: DuckDBConnection, req: ExecRequest): Promise<unknown[][]> {
     const values = req.parameters.map(toDuckValue);
-    const reader = values.length > 0 ? await c.runAndReadAll(req.sql, values) : await c.runAndReadAll(req.sql);
+    // `undefined` entries leave the type to DuckDB's inference (the array type says otherwise).
+    const types = req.parameters.map(toDuckType) as DuckDBType[];
+    const reader = values.length > 0 ? await c.runAndReadAll(req.sql, values, types) : await c.runAndReadAll(req.sql);
     return reader.getRows().map((row) => row.map(fromDuckValue));
   }
 
