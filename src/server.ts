@@ -14,7 +14,7 @@ export interface RunningServer {
 
 export async function startServer(opts: { configDir: string; port?: number; host?: string; gateway?: Gateway }): Promise<RunningServer> {
   const gateway = opts.gateway ?? (await Gateway.load(opts.configDir));
-  await gateway.warmUp();
+  await gateway.start();
   const app = createApp(gateway);
   const host = opts.host ?? '0.0.0.0';
   const server: ServerType = await new Promise((resolve) => {

@@ -2,13 +2,26 @@ import { Hono } from 'hono';
 import { endTime, startTime } from 'hono/timing';
 import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
-import { executePrepared, prepareQuery } from '../service/query.ts';
+import { executeCached, prepareQuery } from '../service/query.ts';
 import { authenticate, requireAdmin } from './auth.ts';
 import { rateLimit } from './limit.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import type { GatewayEnv } from './env.ts';
 import { readJsonBody } from './json-body.ts';
+
+/** `{ dataset?, tenant? }`, each a plain name: it becomes part of a Redis key pattern. */
+function parsePurgeFilter(body: unknown): { dataset?: string; tenant?: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badQuery('invalid', 'The purge body is an object { dataset?, tenant? }.');
+  const out: { dataset?: string; tenant?: string } = {};
+  for (const [k, v] of Object.entries(body)) {
+    if ((k !== 'dataset' && k !== 'tenant') || typeof v !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(v)) {
+      throw badQuery('invalid', `Unknown or invalid purge field '${k.slice(0, 40)}': use dataset and tenant names.`, { field: k.slice(0, 40) });
+    }
+    out[k] = v;
+  }
+  return out;
+}
 
 /** The REST endpoints of the spec: everything under /v1 and /ready needs a key. */
 export function restRoutes(): Hono<GatewayEnv> {
@@ -57,9 +70,11 @@ export function restRoutes(): Hono<GatewayEnv> {
     endTime(c, 'plan');
     c.set('dataset', prepared.plan.dataset.name);
     startTime(c, 'db');
-    const result = await executePrepared(gateway.state.registry, prepared);
+    const noCache = /\bno-cache\b/i.test(c.req.header('cache-control') ?? '');
+    const result = await executeCached(gateway.cache, gateway.state.registry, prepared, noCache);
     endTime(c, 'db');
-    const meta = { ...result.meta, cached: false, request_id: c.get('requestId') };
+    c.header('X-Cache', result.cached ? 'HIT' : 'MISS');
+    const meta = { ...result.meta, cached: result.cached, request_id: c.get('requestId') };
     if ((c.req.header('accept') ?? '').includes('text/csv')) {
       c.header('Content-Type', 'text/csv; charset=utf-8');
       c.header('X-Row-Count', String(meta.row_count));
@@ -83,6 +98,13 @@ export function restRoutes(): Hono<GatewayEnv> {
     const p = c.get('principal')!;
     if (p.tenant === null) throw badQuery('tenant_required', 'An admin key has no tenant: use /v1/admin/usage, or send X-Tenant-Id.', { field: 'X-Tenant-Id' });
     return c.json(c.get('gateway').usage.report(p.tenant));
+  });
+
+  app.post('/v1/admin/cache/purge', async (c) => {
+    requireAdmin(c);
+    const empty = (await c.req.text()).trim() === '';
+    const filter = empty ? {} : parsePurgeFilter(await readJsonBody(c));
+    return c.json({ purged: await c.get('gateway').cache.purge(filter) });
   });
 
   app.get('/v1/admin/usage', (c) => {

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { KeyIndex } from '../auth/keys.ts';
+import { QueryCache } from '../cache/query-cache.ts';
 import { loadConfig } from '../catalog/load.ts';
 import { formatIssues } from '../catalog/format.ts';
 import type { Catalog, ConfigIssue } from '../catalog/types.ts';
@@ -29,6 +30,13 @@ export function stateFor(catalog: Catalog): GatewayState {
 export interface GatewayOptions {
   /** Shared state of every replica (rate limits, later cache and usage); none: in memory. */
   redis?: Redis | null;
+  /** Bound of the in-process result cache; default $SEMGATE_CACHE_MAX_MB or 256 MiB. */
+  cacheMaxBytes?: number;
+}
+
+function cacheBytesFromEnv(): number {
+  const mb = Number(process.env.SEMGATE_CACHE_MAX_MB ?? 256);
+  return (Number.isFinite(mb) && mb > 0 ? mb : 256) * 1024 * 1024;
 }
 
 /** A Redis client that fails fast while Redis is away, so limits fall back to memory at once. */
@@ -40,10 +48,12 @@ export function redisFromEnv(url = process.env.REDIS_URL): Redis | null {
 export class Gateway {
   readonly usage = new UsageStats();
   readonly limits: RateLimits;
+  readonly cache: QueryCache;
   readonly redis: Redis | null;
   constructor(public state: GatewayState, readonly logger: Logger, opts: GatewayOptions = {}) {
     this.redis = opts.redis ?? null;
     this.limits = new RateLimits(this.redis);
+    this.cache = new QueryCache(this.redis, opts.cacheMaxBytes ?? cacheBytesFromEnv());
     // ioredis reports every failed reconnect; one warning line each is enough.
     this.redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable: limits are per replica until it returns'));
   }
@@ -55,6 +65,12 @@ export class Gateway {
     }
     if (!catalog) throw new ConfigError(issues);
     return new Gateway(stateFor(catalog), logger, opts);
+  }
+
+  /** Starts what needs I/O: cache purge notices from other replicas. */
+  async start(): Promise<void> {
+    await this.cache.listen();
+    await this.warmUp();
   }
 
   /** Opens every shared source once (the demo builds its data), so the first query is not slow. */
@@ -71,6 +87,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     await this.state.registry.close();
+    this.cache.close();
     this.redis?.disconnect();
   }
 }

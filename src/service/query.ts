@@ -1,3 +1,4 @@
+import { QueryCache } from '../cache/query-cache.ts';
 import type { Catalog, FieldType } from '../catalog/types.ts';
 import { compilePlan } from '../sql/compile.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
@@ -41,5 +42,32 @@ export async function executePrepared(registry: SourceRegistry, { plan, compiled
     columns: fields.map((f) => ({ name: f.alias, type: f.type })),
     rows,
     meta: { row_count: rows.length, truncated, duration_ms: Math.round((performance.now() - started) * 10) / 10 },
+  };
+}
+
+/**
+ * Through the cache: the dataset's `cache.ttl` decides, and `bypassRead` (the caller's
+ * Cache-Control: no-cache) runs the query afresh but still stores the answer.
+ */
+export async function executeCached(
+  cache: QueryCache, registry: SourceRegistry, prepared: Prepared, bypassRead = false,
+): Promise<QueryResult & { readonly cached: boolean }> {
+  const started = performance.now();
+  const { plan, compiled } = prepared;
+  const key = QueryCache.keyFor({ dataset: plan.dataset.name, source: plan.target.source, tenant: plan.target.tenant, sql: compiled.sql, parameters: compiled.parameters });
+  const scope = {
+    dataset: plan.dataset.name,
+    tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : plan.scope.kind === 'all-tenants' ? '_all' : '_global',
+  };
+  const { value, hit } = await cache.getOrRun(key, plan.dataset.cacheTtlSeconds, scope, async () => {
+    const r = await executePrepared(registry, prepared);
+    return { rows: r.rows, truncated: r.meta.truncated };
+  }, bypassRead);
+  const fields = [...plan.dimensions, ...plan.metrics];
+  return {
+    columns: fields.map((f) => ({ name: f.alias, type: f.type })),
+    rows: value.rows,
+    meta: { row_count: value.rows.length, truncated: value.truncated, duration_ms: Math.round((performance.now() - started) * 10) / 10 },
+    cached: hit,
   };
 }

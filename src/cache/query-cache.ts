@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { Row } from '../sources/types.ts';
+
+/** What is cached of a result: its rows and whether they were cut by the limit. */
+export interface CachedRows {
+  readonly rows: Row[];
+  readonly truncated: boolean;
+}
+
+/** Whose entry it is, so a purge can pick entries by dataset or tenant. */
+export interface EntryScope {
+  readonly dataset: string;
+  /** The tenant the rows belong to; `_all` for an admin across tenants, `_global` for rls: none. */
+  readonly tenant: string;
+}
+
+interface Entry extends EntryScope {
+  readonly value: CachedRows;
+}
+
+export interface CacheOutcome {
+  readonly value: CachedRows;
+  readonly hit: boolean;
+}
+
+export interface PurgeFilter {
+  readonly dataset?: string;
+  readonly tenant?: string;
+}
+
+const PURGE_CHANNEL = 'sg:cache:purge';
+
+/**
+ * Results by source + tenant pool + SQL + parameters: two tenants' queries compile to
+ * different parameters, schemas or pools, so they can never share an entry. Level one is
+ * lru-cache bounded by bytes; with Redis, level two is shared by every replica. Identical
+ * queries in flight at once run once (single flight).
+ */
+export class QueryCache {
+  private readonly local: LRUCache<string, Entry>;
+  private readonly inflight = new Map<string, Promise<CachedRows>>();
+  private subscriber: Redis | null = null;
+
+  constructor(private readonly redis: Redis | null, maxBytes = 256 * 1024 * 1024, private readonly prefix = 'sg:cache') {
+    this.local = new LRUCache<string, Entry>({
+      maxSize: maxBytes,
+      // UTF-16 in memory: about two bytes a character of the rows' JSON.
+      sizeCalculation: (e) => Math.max(1, JSON.stringify(e.value.rows).length * 2),
+    });
+  }
+
+  /**
+   * The dataset is part of the key too: two datasets over the same SQL have their own TTL
+   * and must each be purged by name.
+   */
+  static keyFor(parts: { dataset: string; source: string; tenant: string | null; sql: string; parameters: readonly unknown[] }): string {
+    return createHash('sha256').update(JSON.stringify([parts.dataset, parts.source, parts.tenant, parts.sql, parts.parameters])).digest('hex');
+  }
+
+  private redisKey(scope: EntryScope, key: string): string {
+    return `${this.prefix}:${scope.dataset}:${scope.tenant}:${key}`;
+  }
+
+  /**
+   * The cached rows, or `run()` once for everyone asking at the same time. `bypassRead`
+   * (Cache-Control: no-cache) skips the read but still fills.
+   */
+  async getOrRun(key: string, ttlSeconds: number, scope: EntryScope, run: () => Promise<CachedRows>, bypassRead = false): Promise<CacheOutcome> {
+    if (ttlSeconds <= 0) return { value: await run(), hit: false };
+    if (!bypassRead) {
+      const local = this.local.get(key);
+      if (local) return { value: local.value, hit: true };
+      const shared = this.inflight.get(key);
+      if (shared) return { value: await shared, hit: false };
+    }
+    const pending = this.fill(key, ttlSeconds, scope, run, bypassRead);
+    if (!bypassRead) this.inflight.set(key, pending.then((o) => o.value));
+    try {
+      return await pending;
+    } finally {
+      if (!bypassRead) this.inflight.delete(key);
+    }
+  }
+
+  private async fill(key: string, ttlSeconds: number, scope: EntryScope, run: () => Promise<CachedRows>, bypassRead: boolean): Promise<CacheOutcome> {
+    if (!bypassRead && this.redis?.status === 'ready') {
+      const text = await this.redis.get(this.redisKey(scope, key)).catch(() => null);
+      if (text !== null) {
+        const value = JSON.parse(text) as CachedRows;
+        this.local.set(key, { ...scope, value }, { ttl: ttlSeconds * 1000 });
+        return { value, hit: true };
+      }
+    }
+    const value = await run();
+    this.local.set(key, { ...scope, value }, { ttl: ttlSeconds * 1000 });
+    if (this.redis?.status === 'ready') {
+      // A Redis hiccup costs a shared hit later, never this answer.
+      await this.redis.set(this.redisKey(scope, key), JSON.stringify(value), 'EX', ttlSeconds).catch(() => undefined);
+    }
+    return { value, hit: false };
+  }
+
+  private purgeLocal(filter: PurgeFilter): number {
+    let n = 0;
+    for (const [key, e] of this.local.entries()) {
+      if ((filter.dataset === undefined || e.dataset === filter.dataset) && (filter.tenant === undefined || e.tenant === filter.tenant)) {
+        this.local.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Drops matching entries here, in Redis, and (through pub/sub) in every other replica. */
+  async purge(filter: PurgeFilter = {}): Promise<{ local: number; shared: number }> {
+    const local = this.purgeLocal(filter);
+    let shared = 0;
+    if (this.redis?.status === 'ready') {
+      const pattern = `${this.prefix}:${filter.dataset ?? '*'}:${filter.tenant ?? '*'}:*`;
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) shared += await this.redis.unlink(...keys);
+      } while (cursor !== '0');
+      await this.redis.publish(PURGE_CHANNEL, JSON.stringify(filter));
+    }
+    return { local, shared };
+  }
+
+  /** Listens for other replicas' purges (a subscriber needs a connection of its own). */
+  async listen(): Promise<void> {
+    if (!this.redis || this.subscriber) return;
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      try {
+        this.purgeLocal(JSON.parse(message) as PurgeFilter);
+      } catch {
+        /* not ours */
+      }
+    });
+    await this.subscriber.subscribe(PURGE_CHANNEL).catch(() => undefined);
+  }
+
+  stats(): { entries: number; bytes: number } {
+    return { entries: this.local.size, bytes: this.local.calculatedSize };
+  }
+
+  close(): void {
+    this.subscriber?.disconnect();
+  }
+}
