@@ -8,8 +8,9 @@ export default defineConfig({
     // Integration suites create and drop their own databases; files run in parallel
     // workers, each using names of its own.
     pool: 'forks',
-    // Request logs would drown the test output; tests that check logging pass their own logger.
-    env: { LOG_LEVEL: 'silent' },
+    // Request logs and audit lines would drown the test output; tests that check them pass
+    // their own logger or audit log.
+    env: { LOG_LEVEL: 'silent', SEMGATE_AUDIT_SINK: 'none' },
     reporters: ['default'],
   },
 });

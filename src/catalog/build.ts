@@ -2,7 +2,7 @@
  * Raw, fully validated YAML data -> the frozen `Catalog`. Runs only when no check found an
  * error, so the raw shapes below are guaranteed by the JSON Schemas and the semantic checks.
  */
-import type { ApiKey, Catalog, Dataset, Dimension, Metric, Segment, Source, SourceType, TenantLayout, TenantSettings, TimeGrain, DimensionType, MetricType } from './types.ts';
+import type { ApiKey, Catalog, GatewaySettings, Dataset, Dimension, Metric, Segment, Source, SourceType, TenantLayout, TenantSettings, TimeGrain, DimensionType, MetricType } from './types.ts';
 import { isAbsolute, resolve } from 'node:path';
 import type { SourceFacts } from './check-sources.ts';
 import { keyHashOf } from './check-api-keys.ts';
@@ -37,9 +37,18 @@ interface RawApiKey {
   key?: string; key_hash?: string; tenant?: string; role: string; rate_limit?: string; expires_at?: string;
   allowed_datasets?: string[]; enabled?: boolean; description?: string; explain?: boolean;
 }
+interface RawSettings {
+  redis?: { url: string };
+  audit?: {
+    sink?: 'stdout' | 'file' | 'postgres' | 'none'; include_values?: boolean;
+    file?: { path: string; max_bytes?: number; keep?: number };
+    postgres?: { source: string; table?: string }; spool?: string;
+  };
+  server?: { trusted_proxies?: string[] };
+}
 export interface RawConfig {
   catalog: { datasets: RawDataset[] };
-  sources: { sources: RawSource[] };
+  sources: { sources: RawSource[] } & RawSettings;
   apiKeys: { api_keys?: RawApiKey[]; defaults?: { rate_limit?: string }; tenants?: Record<string, { schema?: string; rate_limit?: string }> };
 }
 
@@ -71,9 +80,26 @@ export function buildCatalog(raw: RawConfig, sourceFacts: ReadonlyMap<string, So
     apiKeys: (raw.apiKeys.api_keys ?? []).map(buildApiKey),
     defaults: { rateLimit: raw.apiKeys.defaults?.rate_limit ?? null },
     tenants,
+    settings: buildSettings(raw.sources, dir),
     dir,
   };
   return deepFreeze(catalog);
+}
+
+/** Paths are relative to the config directory, like `init_sql`. */
+function buildSettings(raw: RawSettings, dir: string): GatewaySettings {
+  const a = raw.audit ?? {};
+  return {
+    redisUrl: raw.redis?.url ?? null,
+    audit: {
+      sink: a.sink ?? 'stdout',
+      includeValues: a.include_values ?? false,
+      file: a.file ? { path: resolve(dir, a.file.path), maxBytes: a.file.max_bytes ?? 100 * 1024 * 1024, keep: a.file.keep ?? 5 } : null,
+      postgres: a.postgres ? { source: a.postgres.source, table: a.postgres.table ?? 'semgate_audit' } : null,
+      spool: resolve(dir, a.spool ?? './semgate-audit-spool.jsonl'),
+    },
+    trustedProxies: raw.server?.trusted_proxies ?? [],
+  };
 }
 
 /** A DuckDB file path is relative to the config directory, like `init_sql`, not to the cwd. */

@@ -1,6 +1,8 @@
 /** Rules of sources.yaml that the JSON Schema cannot express. */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import { didYouMean } from '../suggest.ts';
 import type { IssueSink } from './positions.ts';
 import { objects, obj, str, type RawObject } from './raw.ts';
 import { connectionIsPerTenant, isInitSqlPath, TENANT_PLACEHOLDER } from './rules.ts';
@@ -53,7 +55,36 @@ export function checkSources(raw: unknown, dir: string, sink: IssueSink): Map<st
       facts.set(name, { index, type, perTenant: connectionIsPerTenant(connection), initSql });
     }
   }
+  checkSettings(obj(raw), facts, sink);
   return facts;
+}
+
+/** The audit sink's source must be a shared postgres source; proxies must be addresses. */
+function checkSettings(raw: RawObject | undefined, facts: ReadonlyMap<string, SourceFacts>, sink: IssueSink): void {
+  const audit = obj(raw?.['audit']);
+  const sinkName = str(audit?.['sink']) ?? 'stdout';
+  const pgSink = obj(audit?.['postgres']);
+  if (sinkName === 'file' && audit?.['file'] === undefined) {
+    sink.error(['audit', 'sink'], 'the file sink needs `audit.file: { path: ./audit.log }`.');
+  }
+  if (sinkName === 'postgres' && pgSink === undefined) {
+    sink.error(['audit', 'sink'], 'the postgres sink needs `audit.postgres: { source: <a postgres source> }`.');
+  }
+  const source = str(pgSink?.['source']);
+  if (source !== undefined) {
+    const f = facts.get(source);
+    if (!f) sink.error(['audit', 'postgres', 'source'], `there is no source \`${source}\`.${didYouMean(source, facts.keys())}`);
+    else if (f.type !== 'postgres' || f.perTenant) sink.error(['audit', 'postgres', 'source'], `the audit table needs a postgres source with one database; \`${source}\` is not one.`);
+  }
+  const proxies = obj(raw?.['server'])?.['trusted_proxies'];
+  if (Array.isArray(proxies)) {
+    proxies.forEach((p, i) => {
+      const [addr, bits] = String(p).split('/');
+      const family = isIP(addr ?? '');
+      const ok = family !== 0 && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+      if (!ok) sink.error(['server', 'trusted_proxies', i], `\`${String(p)}\` is not an IP address or CIDR range like 10.0.0.0/8.`);
+    });
+  }
 }
 
 function checkDuckdb(item: RawObject, connection: RawObject, at: (...r: (string | number)[]) => (string | number)[], sink: IssueSink): void {

@@ -129,12 +129,29 @@ export interface TenantSettings {
   readonly rateLimit?: string;
 }
 
+/** Deployment settings of sources.yaml beyond the connections. */
+export interface GatewaySettings {
+  /** `redis.url`; REDIS_URL overrides it. */
+  readonly redisUrl: string | null;
+  readonly audit: {
+    readonly sink: 'stdout' | 'file' | 'postgres' | 'none';
+    readonly includeValues: boolean;
+    readonly file: { readonly path: string; readonly maxBytes: number; readonly keep: number } | null;
+    readonly postgres: { readonly source: string; readonly table: string } | null;
+    /** Absolute path of the spool where lines wait while the sink fails. */
+    readonly spool: string;
+  };
+  /** Addresses and CIDR ranges whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[];
+}
+
 export interface Catalog {
   readonly datasets: ReadonlyMap<string, Dataset>;
   readonly sources: ReadonlyMap<string, Source>;
   readonly apiKeys: readonly ApiKey[];
   readonly defaults: { readonly rateLimit: string | null };
   readonly tenants: ReadonlyMap<string, TenantSettings>;
+  readonly settings: GatewaySettings;
   /** Where the files were read from (for reload and messages). */
   readonly dir: string;
 }

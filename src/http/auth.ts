@@ -30,6 +30,7 @@ export function presentedKey(c: Context): string | null {
 export function authenticate(): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     startTime(c, 'auth');
+    c.set('audited', true);
     const gateway = c.get('gateway');
     let principal = principalForKey(gateway.state.keys, presentedKey(c));
     const acting = c.req.header('x-tenant-id');

@@ -2,13 +2,27 @@ import type { TimingVariables } from 'hono/timing';
 import type { Principal } from '../query/types.ts';
 import type { Gateway } from '../service/gateway.ts';
 
+/** What a handler learned about a request, for the audit line. */
+export interface RequestDetail {
+  dataset?: string;
+  dimensions?: string[];
+  metrics?: string[];
+  filterFields?: string[];
+  filterValues?: unknown[];
+  rows?: number;
+  /** Bytes of the body, or a promise of them for a streamed body. */
+  bytes?: number | Promise<number>;
+  cacheHit?: boolean;
+}
+
 /** Typed `c.get()` / `c.set()` of the gateway's middleware (hono's typed context). */
 export interface GatewayEnv {
   Variables: TimingVariables & {
     requestId: string;
     gateway: Gateway;
     principal?: Principal;
-    /** What the request was about, for the log line (and audit, later). */
-    dataset?: string;
+    /** Set by the auth middleware: this request reached authentication, so it is audited. */
+    audited?: boolean;
+    detail?: RequestDetail;
   };
 }

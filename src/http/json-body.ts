@@ -1,4 +1,6 @@
 import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { GatewayEnv, RequestDetail } from './env.ts';
 import { GatewayError } from '../errors.ts';
 
 /** The request body as JSON; malformed JSON is a 400 that says where it broke. */
@@ -12,4 +14,21 @@ export async function readJsonBody(c: Context): Promise<unknown> {
       hint: 'Send Content-Type: application/json with a JSON object body.',
     });
   }
+}
+
+/** The request's audit detail, created on first use. */
+export function detailOf(c: Context<GatewayEnv>): RequestDetail {
+  let d = c.get('detail');
+  if (!d) {
+    d = {};
+    c.set('detail', d);
+  }
+  return d;
+}
+
+/** A JSON response whose size goes into the audit line. */
+export function sendJson(c: Context<GatewayEnv>, value: unknown, status: ContentfulStatusCode = 200): Response {
+  const text = JSON.stringify(value);
+  detailOf(c).bytes = Buffer.byteLength(text);
+  return c.body(text, status, { 'Content-Type': 'application/json' });
 }

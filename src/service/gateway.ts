@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { AuditLog, auditLogFor } from '../audit/index.ts';
 import { KeyIndex } from '../auth/keys.ts';
 import { QueryCache } from '../cache/query-cache.ts';
 import { loadConfig } from '../catalog/load.ts';
@@ -30,6 +31,8 @@ export function stateFor(catalog: Catalog): GatewayState {
 export interface GatewayOptions {
   /** Shared state of every replica (rate limits, later cache and usage); none: in memory. */
   redis?: Redis | null;
+  /** Where audit lines go; default: what sources.yaml says (SEMGATE_AUDIT_SINK overrides). */
+  audit?: AuditLog;
   /** Bound of the in-process result cache; default $SEMGATE_CACHE_MAX_MB or 256 MiB. */
   cacheMaxBytes?: number;
 }
@@ -49,26 +52,29 @@ export class Gateway {
   readonly usage = new UsageStats();
   readonly limits: RateLimits;
   readonly cache: QueryCache;
+  readonly audit: AuditLog;
   readonly redis: Redis | null;
   constructor(public state: GatewayState, readonly logger: Logger, opts: GatewayOptions = {}) {
     this.redis = opts.redis ?? null;
     this.limits = new RateLimits(this.redis);
     this.cache = new QueryCache(this.redis, opts.cacheMaxBytes ?? cacheBytesFromEnv());
+    this.audit = opts.audit ?? auditLogFor(state.catalog, logger);
     // ioredis reports every failed reconnect; one warning line each is enough.
     this.redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable: limits are per replica until it returns'));
   }
 
-  static async load(dir: string, logger: Logger = defaultLogger(), opts: GatewayOptions = { redis: redisFromEnv() }): Promise<Gateway> {
+  static async load(dir: string, logger: Logger = defaultLogger(), opts?: GatewayOptions): Promise<Gateway> {
     const { catalog, issues } = await loadConfig(dir);
     for (const i of issues.filter((x) => x.severity === 'warning')) {
       logger.warn({ file: i.file, line: i.line, field: i.field }, i.message);
     }
     if (!catalog) throw new ConfigError(issues);
-    return new Gateway(stateFor(catalog), logger, opts);
+    return new Gateway(stateFor(catalog), logger, opts ?? { redis: redisFromEnv(process.env.REDIS_URL ?? catalog.settings.redisUrl ?? undefined) });
   }
 
   /** Starts what needs I/O: cache purge notices from other replicas. */
   async start(): Promise<void> {
+    await this.audit.init();
     await this.cache.listen();
     await this.warmUp();
   }
@@ -85,7 +91,9 @@ export class Gateway {
     }));
   }
 
+  /** Flushes the audit buffer first: on SIGTERM no line is lost. */
   async close(): Promise<void> {
+    await this.audit.close();
     await this.state.registry.close();
     this.cache.close();
     this.redis?.disconnect();

@@ -1,0 +1,131 @@
+import { appendFile, open, readFile, truncate } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { AuditSink } from './sinks.ts';
+
+/** One line per request that reached authentication, whatever its outcome. */
+export interface AuditEvent {
+  ts: string;
+  request_id: string;
+  key_id: string | null;
+  tenant: string | null;
+  role: string | null;
+  client_ip: string | null;
+  action: string;
+  dataset: string | null;
+  dimensions: string[];
+  metrics: string[];
+  filter_fields: string[];
+  filter_values?: unknown[];
+  status: number;
+  rows: number | null;
+  bytes: number | null;
+  cache_hit: boolean | null;
+  duration_ms: number;
+}
+
+export interface AuditStatus {
+  sink: string;
+  queued: number;
+  spooled: number;
+  failing: boolean;
+  written: number;
+  last_error: string | null;
+}
+
+const RETRIES = [50, 200];
+
+/**
+ * Buffers lines and writes them in batches. A failing sink is retried; what still fails
+ * goes to a local spool file (fsynced), delivered first once the sink works again. A line
+ * is never dropped silently: the state shows in /ready and the metrics.
+ */
+export class AuditLog {
+  private queue: string[] = [];
+  private spooled = 0;
+  private written = 0;
+  private failing = false;
+  private lastError: string | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly sink: AuditSink, private readonly spoolPath: string, private readonly logger: Logger,
+    private readonly opts: { flushMs?: number; batch?: number } = {}) {
+    this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 250);
+    this.timer.unref();
+  }
+
+  /** Counts what an earlier process left in the spool, so it is delivered too. */
+  async init(): Promise<void> {
+    const text = await readFile(this.spoolPath, 'utf8').catch(() => '');
+    this.spooled = text.split('\n').filter((l) => l !== '').length;
+  }
+
+  record(e: AuditEvent): void {
+    this.queue.push(JSON.stringify(e));
+    if (this.queue.length >= (this.opts.batch ?? 500)) void this.flush();
+  }
+
+  /** Runs one flush after any in progress; resolves when this one is done. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushOnce(), () => this.flushOnce());
+    return this.flushing;
+  }
+
+  private async tryWrite(lines: string[]): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.sink.write(lines);
+        return true;
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        if (attempt >= RETRIES.length) return false;
+        await new Promise((r) => setTimeout(r, RETRIES[attempt]));
+      }
+    }
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.spooled > 0) {
+      const text = await readFile(this.spoolPath, 'utf8').catch(() => '');
+      const lines = text.split('\n').filter((l) => l !== '');
+      if (lines.length === 0 || (await this.tryWrite(lines))) {
+        await truncate(this.spoolPath, 0).catch(() => undefined);
+        this.written += lines.length;
+        this.spooled = 0;
+        if (this.failing) this.logger.warn({ delivered: lines.length }, 'audit sink is back: spooled lines delivered');
+        this.failing = false;
+      }
+    }
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    // While the spool still holds older lines, new ones queue behind them to keep order.
+    if (this.spooled === 0 && (await this.tryWrite(batch))) {
+      this.written += batch.length;
+      return;
+    }
+    const h = await open(this.spoolPath, 'a');
+    try {
+      await h.appendFile(`${batch.join('\n')}\n`);
+      await h.datasync();
+    } finally {
+      await h.close();
+    }
+    if (!this.failing) this.logger.error({ sink: this.sink.name, err: this.lastError }, 'audit sink failing: lines are spooled');
+    this.spooled += batch.length;
+    this.failing = true;
+  }
+
+  status(): AuditStatus {
+    return { sink: this.sink.name, queued: this.queue.length, spooled: this.spooled, failing: this.failing, written: this.written, last_error: this.lastError };
+  }
+
+  /** Flushes everything (SIGTERM, shutdown), then closes the sink. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+    await this.sink.close();
+  }
+}
+
+export { appendFile };

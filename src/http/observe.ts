@@ -1,0 +1,72 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { AuditEvent } from '../audit/index.ts';
+import { clientIp } from './client-ip.ts';
+import type { GatewayEnv } from './env.ts';
+
+/** Route -> the audit line's action. */
+const ACTIONS: Record<string, string> = {
+  'POST /v1/query': 'query', 'POST /v1/query/sql': 'compile', 'GET /v1/datasets': 'datasets.list',
+  'GET /v1/datasets/:name': 'datasets.get', 'GET /v1/usage': 'usage', 'GET /v1/admin/usage': 'admin.usage',
+  'POST /v1/admin/cache/purge': 'admin.cache.purge', 'GET /ready': 'ready', 'GET /openapi.json': 'openapi',
+};
+
+/** The handler's route pattern (middleware registers as ALL), or null for an unknown path. */
+export function handlerRoute(c: Context): string | null {
+  const handler = matchedRoutes(c).findLast((r) => r.method !== 'ALL');
+  return handler ? handler.path : null;
+}
+
+function actionOf(c: Context): string {
+  const path = handlerRoute(c);
+  const route = `${c.req.method} ${path ?? '(unknown path)'}`;
+  return ACTIONS[route] ?? route;
+}
+
+/**
+ * After every request: one log line, usage for the tenant, and, when it reached
+ * authentication, one audit line, whatever the outcome. Never the key, never a query string.
+ */
+export function observe(): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const gateway = c.get('gateway');
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const p = c.get('principal');
+    const status = c.res.status;
+    const d = c.get('detail') ?? {};
+    if (p?.tenant && (c.req.path.startsWith('/v1/query') || status === 429)) {
+      gateway.usage.record(p.tenant, { ms, status, ...(d.cacheHit !== undefined && { cached: d.cacheHit }) });
+    }
+    gateway.logger.info({
+      req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method: c.req.method,
+      route: handlerRoute(c), dataset: d.dataset ?? null, status, ms,
+    }, 'request');
+    if (!c.get('audited')) return;
+    const settings = gateway.state.catalog.settings;
+    const event = (bytes: number | null): AuditEvent => ({
+      ts: new Date().toISOString(),
+      request_id: c.get('requestId'),
+      key_id: p?.keyId ?? null,
+      tenant: p?.tenant ?? null,
+      role: p?.role ?? null,
+      client_ip: clientIp(c, settings.trustedProxies),
+      action: actionOf(c),
+      dataset: d.dataset ?? null,
+      dimensions: d.dimensions ?? [],
+      metrics: d.metrics ?? [],
+      filter_fields: d.filterFields ?? [],
+      ...(settings.audit.includeValues && d.filterValues !== undefined && { filter_values: d.filterValues }),
+      status,
+      rows: d.rows ?? null,
+      bytes,
+      cache_hit: d.cacheHit ?? null,
+      duration_ms: ms,
+    });
+    const bytes = d.bytes ?? (Number(c.res.headers.get('content-length')) || null);
+    // A streamed body's size is known when the stream ends; the line waits for it.
+    if (bytes instanceof Promise) void bytes.then((b) => gateway.audit.record(event(b)), () => gateway.audit.record(event(null)));
+    else gateway.audit.record(event(bytes));
+  };
+}
