@@ -76,7 +76,12 @@ export class QueryCache {
       if (shared) return { value: await shared, hit: false };
     }
     const pending = this.fill(key, ttlSeconds, scope, run, bypassRead);
-    if (!bypassRead) this.inflight.set(key, pending.then((o) => o.value));
+    if (!bypassRead) {
+      const shared = pending.then((o) => o.value);
+      // Waiters get the failure; with none, it must not be an unhandled rejection (a crash).
+      shared.catch(() => undefined);
+      this.inflight.set(key, shared);
+    }
     try {
       return await pending;
     } finally {

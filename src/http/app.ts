@@ -5,7 +5,11 @@ import { timing } from 'hono/timing';
 import { v7 as uuidv7 } from 'uuid';
 import { GatewayError } from '../errors.ts';
 import type { Gateway } from '../service/gateway.ts';
+import { authenticate } from './auth.ts';
 import type { GatewayEnv } from './env.ts';
+import { rateLimit } from './limit.ts';
+import { openApiHandler } from './openapi.ts';
+import { observe } from './observe.ts';
 import { problemResponse } from './problem.ts';
 import { restRoutes } from './rest.ts';
 
@@ -19,24 +23,22 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128, generator: () => uuidv7() }));
   app.use(async (c, next) => {
     c.set('gateway', gateway);
-    const started = performance.now();
     await next();
-    const ms = Math.round((performance.now() - started) * 10) / 10;
-    const p = c.get('principal');
-    const status = c.res.status;
-    if (p?.tenant && (c.req.path.startsWith('/v1/query') || status === 429)) gateway.usage.record(p.tenant, { ms, status });
-    // One line per request; the key itself is never logged, only its id.
-    gateway.logger.info({
-      req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method: c.req.method,
-      route: c.req.routePath, dataset: c.get('dataset') ?? null, status, ms,
-    }, 'request');
   });
+  app.use(observe());
   app.use(bodyLimit({
     maxSize: MAX_BODY_BYTES,
-    onError: (c) => problemResponse(new GatewayError('http.payload_too_large', 413, 'The request body is over 1 MiB.'), c.get('requestId')),
+    onError: (c) => {
+      const res = problemResponse(new GatewayError('http.payload_too_large', 413, 'The request body is over 1 MiB.'), c.get('requestId'));
+      // The unread body is still on the socket and the server drops it shortly after: say
+      // so, or the client's next request on this keep-alive connection is cut off.
+      res.headers.set('Connection', 'close');
+      return res;
+    },
   }));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/openapi.json', authenticate(), rateLimit(), openApiHandler());
   app.route('/', restRoutes());
 
   app.notFound((c) => problemResponse(new GatewayError('http.not_found', 404, `No endpoint ${c.req.method} ${c.req.path}.`), c.get('requestId')));

@@ -1,0 +1,268 @@
+import { createRequire } from 'node:module';
+import type { Handler } from 'hono';
+import { semanticQuerySchema } from '../query/parse.ts';
+import type { GatewayEnv } from './env.ts';
+
+/**
+ * The OpenAPI 3.1 document of /openapi.json. The request schema is the very object ajv
+ * validates queries with (src/query/schemas/semantic-query.schema.json, via parse.ts), and
+ * the response schemas are the JSON files next to this one, so the document cannot drift
+ * from what the gateway checks. test/http/openapi.test.ts validates the document and every
+ * kind of response the gateway sends against it.
+ *
+ * Paths of other issues (/metrics, /v1/admin/reload, /v1/admin/cache/purge, /odata/...) are
+ * added to paths() with their issue; the test fails on a served route missing here.
+ */
+
+type Json = Record<string, unknown>;
+const require = createRequire(import.meta.url);
+const pkg = require('../../package.json') as { version: string };
+
+/** A draft-07 or 2020-12 schema file as an OpenAPI 3.1 component: its identity keywords go. */
+function component(schema: Json): Json {
+  const { $schema: _s, $id: _i, $comment: _c, ...rest } = schema;
+  return rest;
+}
+
+const RESPONSE_SCHEMAS = {
+  Problem: 'problem', QueryResponse: 'query-response', DatasetSummary: 'dataset-summary', DatasetList: 'dataset-list',
+  DatasetDetail: 'dataset-detail', CompiledSql: 'compiled-sql', Usage: 'usage', AdminUsage: 'admin-usage',
+  Health: 'health', Ready: 'ready',
+} as const;
+
+const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
+
+const header = (description: string, schema: Json, required = true): Json => ({ description, required, schema });
+
+/** Error responses carry problem+json whose `status` is the HTTP status. */
+function problem(status: number, description: string, headers: Json = {}, extra: Json = {}): Json {
+  return {
+    description,
+    headers: { 'X-Request-Id': ref('headers', 'XRequestId'), 'Server-Timing': ref('headers', 'ServerTimingOptional'), ...headers },
+    content: {
+      'application/problem+json': {
+        schema: { allOf: [ref('schemas', 'Problem'), { type: 'object', properties: { status: { const: status }, ...extra } }] },
+      },
+    },
+  };
+}
+
+/** Keyed answers also say how much of the key's rate limit is left (when it has one). */
+const successHeaders = (keyed = true): Json => ({
+  'X-Request-Id': ref('headers', 'XRequestId'),
+  'Server-Timing': ref('headers', 'ServerTiming'),
+  ...(keyed && {
+    'RateLimit-Limit': ref('headers', 'RateLimitLimit'),
+    'RateLimit-Remaining': ref('headers', 'RateLimitRemaining'),
+    'RateLimit-Reset': ref('headers', 'RateLimitReset'),
+  }),
+});
+
+function ok(description: string, schemaName: string, extraContent: Json = {}, extraHeaders: Json = {}, keyed = true): Json {
+  return {
+    description,
+    headers: { ...successHeaders(keyed), ...extraHeaders },
+    content: { 'application/json': { schema: ref('schemas', schemaName) }, ...extraContent },
+  };
+}
+
+const RATE_HEADERS = {
+  RateLimitLimit: header('Requests the key may send per window.', { type: 'integer', minimum: 0 }, false),
+  RateLimitRemaining: header('Requests left in the current window.', { type: 'integer', minimum: 0 }, false),
+  RateLimitReset: header('Seconds until the window resets.', { type: 'integer', minimum: 0 }, false),
+};
+
+const COMPONENT_RESPONSES: Json = {
+  BadRequest: problem(400, 'Malformed JSON, unknown dataset/field/operator/segment, wrong value type, limit over the dataset\'s max_rows, or an admin\'s X-Tenant-Id that is not a tenant id. `field` names the offending part.'),
+  Unauthorized: problem(401, 'No key, an unknown, disabled or expired key.', {
+    'WWW-Authenticate': header('The ways to send a key.', { type: 'string', const: 'Basic realm="semgate", Bearer' }),
+  }),
+  Forbidden: problem(403, 'The key\'s role may not see that dataset or field, the endpoint needs an admin key, or a non-admin key sent X-Tenant-Id.'),
+  NotFound: problem(404, 'Any path or method not in this document (after authentication for paths under /v1).'),
+  PayloadTooLarge: problem(413, 'The request body is over 1 MiB (checked before the key).'),
+  TooManyRequests: problem(429, 'The key or tenant is over its rate limit.', {
+    'Retry-After': header('Seconds to wait.', { type: 'integer', minimum: 0 }),
+    'RateLimit-Limit': { ...RATE_HEADERS.RateLimitLimit, required: true },
+    'RateLimit-Remaining': { ...RATE_HEADERS.RateLimitRemaining, required: true },
+    'RateLimit-Reset': { ...RATE_HEADERS.RateLimitReset, required: true },
+  }),
+  InternalError: problem(500, 'An unexpected failure; the body says only the request id (details are in the log).'),
+  ServiceUnavailable: problem(503, 'The source is unreachable, or its connection pool\'s queue is full.', {
+    'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 0 }),
+  }),
+  GatewayTimeout: problem(504, 'The query ran past the dataset\'s timeout_ms and was cancelled in the database.'),
+};
+
+/** The statuses every keyed endpoint can answer besides its own. */
+const keyed = (...more: [string, string][]): Json => Object.fromEntries([
+  ['400', 'BadRequest'], ['401', 'Unauthorized'], ['403', 'Forbidden'], ['429', 'TooManyRequests'], ['500', 'InternalError'], ...more,
+].map(([status, name]) => [status, ref('responses', name!)]));
+
+const KEY_PARAMS = [ref('parameters', 'XRequestId'), ref('parameters', 'XTenantId')];
+
+const queryBody = (example: Json): Json => ({
+  required: true,
+  description: 'A semantic query. Unknown members are refused (400), so typos never pass silently.',
+  content: { 'application/json': { schema: ref('schemas', 'SemanticQuery'), examples: { orders: { value: example } } } },
+});
+
+const EXAMPLE_QUERY = {
+  dataset: 'orders', dimensions: ['region', 'order_date.month'], metrics: ['revenue', 'order_count'],
+  filters: [{ field: 'order_date', op: 'between', values: ['2024-01-01', '2024-06-30'] }],
+  order_by: [{ field: 'revenue', direction: 'desc' }], limit: 100,
+};
+
+function paths(): Json {
+  return {
+    '/health': {
+      get: {
+        operationId: 'health', tags: ['meta'], summary: 'Liveness', security: [],
+        description: 'Answers while the process runs; needs no key and touches no source.',
+        parameters: [ref('parameters', 'XRequestId')],
+        responses: { 200: ok('The process is up.', 'Health', {}, {}, false), 500: ref('responses', 'InternalError') },
+      },
+    },
+    '/ready': {
+      get: {
+        operationId: 'ready', tags: ['meta'], summary: 'Readiness: every source pinged', parameters: KEY_PARAMS,
+        responses: {
+          ...keyed(),
+          200: ok('Every source answered.', 'Ready'),
+          503: problem(503, 'At least one source did not answer. Admin keys also get `sources` and `audit`.', {
+            'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 0 }),
+          }, { sources: ref('schemas', 'Ready/properties/sources'), audit: ref('schemas', 'Ready/properties/audit') }),
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'openapi', tags: ['meta'], summary: 'This document (OpenAPI 3.1)', parameters: KEY_PARAMS,
+        responses: {
+          ...keyed(),
+          200: {
+            description: 'The OpenAPI document.', headers: successHeaders(),
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object', required: ['openapi', 'info', 'paths', 'components'],
+                  properties: { openapi: { type: 'string', pattern: '^3\\.1\\.' }, info: { type: 'object' }, paths: { type: 'object' }, components: { type: 'object' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/v1/datasets': {
+      get: {
+        operationId: 'listDatasets', tags: ['catalog'], summary: 'The datasets this key may query', parameters: KEY_PARAMS,
+        responses: { ...keyed(), 200: ok('Names, labels and descriptions.', 'DatasetList') },
+      },
+    },
+    '/v1/datasets/{name}': {
+      get: {
+        operationId: 'getDataset', tags: ['catalog'], summary: 'A dataset\'s dimensions, metrics, segments and limits',
+        description: 'An unknown dataset is a 400 (like in a query), one the key\'s role may not see a 403.',
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }, ...KEY_PARAMS],
+        responses: { ...keyed(), 200: ok('What the key\'s role may see of the dataset.', 'DatasetDetail') },
+      },
+    },
+    '/v1/query': {
+      post: {
+        operationId: 'query', tags: ['query'], summary: 'Run a semantic query',
+        description: 'Send `Accept: text/csv` for CSV (a header row, RFC 4180, NULL as an empty cell); otherwise JSON.',
+        parameters: KEY_PARAMS, requestBody: queryBody(EXAMPLE_QUERY),
+        responses: {
+          ...keyed(['413', 'PayloadTooLarge'], ['503', 'ServiceUnavailable'], ['504', 'GatewayTimeout']),
+          200: ok('The rows.', 'QueryResponse', {
+            'text/csv': { schema: { type: 'string', description: 'A header row of column names, then one line per row, CRLF line ends.' } },
+          }, {
+            'X-Row-Count': header('With text/csv: the number of rows.', { type: 'integer', minimum: 0 }, false),
+            'X-Truncated': header('With text/csv: true when more rows exist (meta.truncated).', { type: 'string', enum: ['true', 'false'] }, false),
+            'X-Cache': header('HIT when the rows came from the gateway\'s cache (meta.cached), else MISS.', { type: 'string', enum: ['HIT', 'MISS'] }, false),
+          }),
+        },
+      },
+    },
+    '/v1/query/sql': {
+      post: {
+        operationId: 'compileQuery', tags: ['query'], summary: 'Compile a semantic query to SQL without running it',
+        description: 'For admin keys and keys with `explain: true` in api-keys.yaml; others get 403.',
+        parameters: KEY_PARAMS, requestBody: queryBody(EXAMPLE_QUERY),
+        responses: { ...keyed(['413', 'PayloadTooLarge']), 200: ok('The SQL and its bound parameters.', 'CompiledSql') },
+      },
+    },
+    '/v1/usage': {
+      get: {
+        operationId: 'usage', tags: ['usage'], summary: 'The caller\'s tenant\'s usage today',
+        description: 'An admin key has no tenant: it gets 400 unless it sends X-Tenant-Id.',
+        parameters: KEY_PARAMS, responses: { ...keyed(), 200: ok('Usage of the key\'s tenant.', 'Usage') },
+      },
+    },
+    '/v1/admin/usage': {
+      get: {
+        operationId: 'adminUsage', tags: ['usage'], summary: 'Usage of every tenant (admin keys)',
+        parameters: KEY_PARAMS, responses: { ...keyed(), 200: ok('One entry per tenant that sent a query.', 'AdminUsage') },
+      },
+    },
+  };
+}
+
+export function buildOpenApi(): Json {
+  const schemas: Json = { SemanticQuery: component(semanticQuerySchema) };
+  for (const [name, file] of Object.entries(RESPONSE_SCHEMAS)) schemas[name] = component(require(`./schemas/${file}.schema.json`) as Json);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'semgate',
+      version: pkg.version,
+      summary: 'Multi-tenant semantic-layer query gateway',
+      description: 'Every endpoint but /health needs an API key, sent in one of three ways (security schemes below). '
+        + 'Every error is application/problem+json (RFC 9457); any path not listed answers 404 (components/responses/NotFound). '
+        + 'Every response carries X-Request-Id (a valid one sent by the caller is kept).',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    tags: [
+      { name: 'meta', description: 'Health, readiness and this document' },
+      { name: 'catalog', description: 'What may be queried' },
+      { name: 'query', description: 'Semantic queries' },
+      { name: 'usage', description: 'Per-tenant usage' },
+    ],
+    security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, { basicAuth: [] }],
+    paths: paths(),
+    components: {
+      schemas,
+      responses: COMPONENT_RESPONSES,
+      headers: {
+        XRequestId: header('The request id: the caller\'s X-Request-Id when it is at most 128 of [A-Za-z0-9_=-], else a new UUIDv7.', { type: 'string', minLength: 1 }),
+        ServerTiming: header('Where the time went: auth, plan, db, total (ms).', { type: 'string' }),
+        ServerTimingOptional: header('Where the time went, when the request got that far.', { type: 'string' }, false),
+        ...RATE_HEADERS,
+      },
+      parameters: {
+        XRequestId: {
+          name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9_=-]+$' },
+          description: 'Your id for the request, echoed back and logged; anything else is replaced by a UUIDv7.',
+        },
+        XTenantId: {
+          name: 'X-Tenant-Id', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+          description: 'Admin keys only: act as this tenant. Any other key sending it gets 403.',
+        },
+      },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer <key>`' },
+        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: '`X-API-Key: <key>`' },
+        basicAuth: {
+          type: 'http', scheme: 'basic',
+          description: 'HTTP Basic with any user name and the key as the password: how Power BI, Excel and Tableau send a secret.',
+        },
+      },
+    },
+  };
+}
+
+/** GET /openapi.json: the document is built once, when the app is created, and served as is. */
+export function openApiHandler(): Handler<GatewayEnv> {
+  const body = JSON.stringify(buildOpenApi());
+  return (c) => c.body(body, 200, { 'Content-Type': 'application/json' });
+}
