@@ -2,13 +2,14 @@ import { Hono } from 'hono';
 import { endTime, startTime } from 'hono/timing';
 import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
+import { describePlan } from '../query/describe.ts';
 import { executeCached, prepareQuery } from '../service/query.ts';
 import { authenticate, requireAdmin } from './auth.ts';
 import { rateLimit } from './limit.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import type { GatewayEnv } from './env.ts';
-import { readJsonBody } from './json-body.ts';
+import { detailOf, readJsonBody, sendJson } from './json-body.ts';
 
 /** `{ dataset?, tenant? }`, each a plain name: it becomes part of a Redis key pattern. */
 function parsePurgeFilter(body: unknown): { dataset?: string; tenant?: string } {
@@ -41,47 +42,55 @@ export function restRoutes(): Hono<GatewayEnv> {
     }));
     const down = results.filter(([, s]) => s === 'down').length;
     // Source names can be tenant ids (database per tenant): only admins see them.
-    const detail = c.get('principal')!.isAdmin ? { sources: Object.fromEntries(results) } : {};
+    const audit = c.get('gateway').audit.status();
+    const detail = c.get('principal')!.isAdmin ? { sources: Object.fromEntries(results), audit } : {};
     if (down > 0) {
       throw new GatewayError('source.unavailable', 503, `${down} of ${results.length} sources are unreachable.`, {
         headers: { 'Retry-After': '5' }, extensions: detail,
       });
     }
-    return c.json({ status: 'ready', ...detail });
+    return sendJson(c, { status: 'ready', ...detail });
   });
 
   app.get('/v1/datasets', (c) => {
     const p = c.get('principal')!;
     const datasets = [...c.get('gateway').state.catalog.datasets.values()].filter((d) => datasetVisible(d, p));
-    return c.json({ datasets: datasets.map(datasetSummary) });
+    return sendJson(c, { datasets: datasets.map(datasetSummary) });
   });
 
   app.get('/v1/datasets/:name', (c) => {
     const p = c.get('principal')!;
     const ds = findDataset(c.get('gateway').state.catalog, p, c.req.param('name'));
-    return c.json(datasetDetail(ds, p));
+    return sendJson(c, datasetDetail(ds, p));
   });
 
   app.post('/v1/query', async (c) => {
     const gateway = c.get('gateway');
     const body = await readJsonBody(c);
+    const detail = detailOf(c);
+    const named = (body as { dataset?: unknown } | null)?.dataset;
+    if (typeof named === 'string') detail.dataset = named.slice(0, 128);
     startTime(c, 'plan');
     const prepared = prepareQuery(gateway.state.catalog, c.get('principal')!, body);
     endTime(c, 'plan');
-    c.set('dataset', prepared.plan.dataset.name);
+    Object.assign(detail, describePlan(prepared.plan));
     startTime(c, 'db');
     const noCache = /\bno-cache\b/i.test(c.req.header('cache-control') ?? '');
     const result = await executeCached(gateway.cache, gateway.state.registry, prepared, noCache);
     endTime(c, 'db');
     c.header('X-Cache', result.cached ? 'HIT' : 'MISS');
+    detail.rows = result.rows.length;
+    detail.cacheHit = result.cached;
     const meta = { ...result.meta, cached: result.cached, request_id: c.get('requestId') };
     if ((c.req.header('accept') ?? '').includes('text/csv')) {
       c.header('Content-Type', 'text/csv; charset=utf-8');
       c.header('X-Row-Count', String(meta.row_count));
       c.header('X-Truncated', String(meta.truncated));
-      return c.body(csvStream(result));
+      let done: (bytes: number) => void = () => undefined;
+      detail.bytes = new Promise<number>((resolve) => { done = resolve; });
+      return c.body(csvStream(result, done));
     }
-    return c.json({ columns: result.columns, rows: result.rows, meta });
+    return sendJson(c, { columns: result.columns, rows: result.rows, meta });
   });
 
   app.post('/v1/query/sql', async (c) => {
@@ -90,27 +99,27 @@ export function restRoutes(): Hono<GatewayEnv> {
     const key = gateway.state.keys.get(p.keyId);
     if (!p.isAdmin && !key?.explain) throw forbidden('explain_forbidden', 'Compiling to SQL needs an admin key or a key with explain: true.');
     const { plan, compiled } = prepareQuery(gateway.state.catalog, p, await readJsonBody(c));
-    c.set('dataset', plan.dataset.name);
-    return c.json({ source: plan.target.source, dialect: plan.target.type, sql: compiled.sql, parameters: compiled.parameters });
+    Object.assign(detailOf(c), { dataset: plan.dataset.name }, describePlan(plan));
+    return sendJson(c, { source: plan.target.source, dialect: plan.target.type, sql: compiled.sql, parameters: compiled.parameters });
   });
 
   app.get('/v1/usage', (c) => {
     const p = c.get('principal')!;
     if (p.tenant === null) throw badQuery('tenant_required', 'An admin key has no tenant: use /v1/admin/usage, or send X-Tenant-Id.', { field: 'X-Tenant-Id' });
-    return c.json(c.get('gateway').usage.report(p.tenant));
+    return sendJson(c, c.get('gateway').usage.report(p.tenant));
   });
 
   app.post('/v1/admin/cache/purge', async (c) => {
     requireAdmin(c);
     const empty = (await c.req.text()).trim() === '';
     const filter = empty ? {} : parsePurgeFilter(await readJsonBody(c));
-    return c.json({ purged: await c.get('gateway').cache.purge(filter) });
+    return sendJson(c, { purged: await c.get('gateway').cache.purge(filter) });
   });
 
   app.get('/v1/admin/usage', (c) => {
     requireAdmin(c);
     const usage = c.get('gateway').usage;
-    return c.json({ tenants: usage.tenants().map((t) => usage.report(t)) });
+    return sendJson(c, { tenants: usage.tenants().map((t) => usage.report(t)) });
   });
 
   return app;
