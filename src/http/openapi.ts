@@ -10,7 +10,7 @@ import type { GatewayEnv } from './env.ts';
  * from what the gateway checks. test/http/openapi.test.ts validates the document and every
  * kind of response the gateway sends against it.
  *
- * Paths of other issues (/metrics, /v1/admin/reload, /v1/admin/cache/purge, /odata/...) are
+ * Paths of other issues (/metrics, /v1/admin/reload, /odata/...) are
  * added to paths() with their issue; the test fails on a served route missing here.
  */
 
@@ -27,7 +27,7 @@ function component(schema: Json): Json {
 const RESPONSE_SCHEMAS = {
   Problem: 'problem', QueryResponse: 'query-response', DatasetSummary: 'dataset-summary', DatasetList: 'dataset-list',
   DatasetDetail: 'dataset-detail', CompiledSql: 'compiled-sql', Usage: 'usage', AdminUsage: 'admin-usage',
-  Health: 'health', Ready: 'ready',
+  Health: 'health', Ready: 'ready', PurgeRequest: 'purge-request', PurgeResult: 'purge-result',
 } as const;
 
 const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
@@ -197,6 +197,14 @@ function paths(): Json {
         operationId: 'usage', tags: ['usage'], summary: 'The caller\'s tenant\'s usage today',
         description: 'An admin key has no tenant: it gets 400 unless it sends X-Tenant-Id.',
         parameters: KEY_PARAMS, responses: { ...keyed(), 200: ok('Usage of the key\'s tenant.', 'Usage') },
+      },
+    },
+    '/v1/admin/cache/purge': {
+      post: {
+        operationId: 'purgeCache', tags: ['admin'], summary: 'Drop cached results (admin keys): all, or by dataset and/or tenant',
+        parameters: KEY_PARAMS,
+        requestBody: { required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/PurgeRequest' } } } },
+        responses: { ...keyed(['413', 'PayloadTooLarge']), 200: ok('How many entries were dropped.', 'PurgeResult') },
       },
     },
     '/v1/admin/usage': {

@@ -18,8 +18,17 @@ const TITLES: Record<number, string> = {
   500: 'Internal error', 503: 'Service unavailable', 504: 'Gateway timeout',
 };
 
+/** Where the code's words would read badly. */
+const TITLE_OVERRIDES: Record<string, string> = {
+  'query.malformed_json': 'Malformed JSON', 'query.invalid_query': 'Invalid query', 'query.invalid': 'Invalid request',
+  'query.empty_body': 'Empty body', 'limit.rate_limited': 'Too many requests', 'source.timeout': 'Query timed out',
+  'source.unavailable': 'Source unavailable', 'http.payload_too_large': 'Payload too large', 'http.not_found': 'Not found',
+};
+
 /** `query.unknown_field` -> "Unknown field" */
 function titleOf(code: string, status: number): string {
+  const override = TITLE_OVERRIDES[code];
+  if (override) return override;
   const tail = code.slice(code.indexOf('.') + 1).replace(/_/g, ' ');
   return status >= 500 && status !== 503 && status !== 504 ? TITLES[status]! : tail.charAt(0).toUpperCase() + tail.slice(1);
 }

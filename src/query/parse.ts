@@ -20,7 +20,7 @@ export function jsonPointerToPath(pointer: string): string {
   return out;
 }
 
-function describe(e: ErrorObject, path: string): { message: string; field: string } {
+function describe(e: ErrorObject, path: string): { code: string; message: string; field: string } {
   const where = path === '' ? 'the query' : `'${path}'`;
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -28,19 +28,21 @@ function describe(e: ErrorObject, path: string): { message: string; field: strin
       const raw = String((e.params as { additionalProperty: string }).additionalProperty);
       const prop = raw.length > 64 ? `${raw.slice(0, 64)}…` : raw;
       const field = path === '' ? prop : `${path}.${prop}`;
-      return { message: `Unknown field '${field}' in the query.`, field };
+      return { code: 'unknown_field', message: `Unknown field '${field}' in the query.`, field };
     }
     case 'required': {
       const prop = String((e.params as { missingProperty: string }).missingProperty);
-      return { message: `${where} needs '${prop}'.`, field: path === '' ? prop : `${path}.${prop}` };
+      return { code: 'invalid_query', message: `${where} needs '${prop}'.`, field: path === '' ? prop : `${path}.${prop}` };
     }
     case 'enum':
       return {
+        code: 'invalid_query',
         message: `${where} must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}.`,
         field: path,
       };
     default:
-      return { message: `${where} ${e.message ?? 'is invalid'}.`, field: path };
+      if (path === '' && e.keyword === 'type') return { code: 'invalid_query', message: 'The query must be a JSON object.', field: '' };
+      return { code: 'invalid_query', message: `${where} ${e.message ?? 'is invalid'}.`, field: path };
   }
 }
 
@@ -48,6 +50,6 @@ function describe(e: ErrorObject, path: string): { message: string; field: strin
 export function parseSemanticQuery(input: unknown): SemanticQuery {
   if (validate(input)) return input;
   const e = validate.errors![0]!;
-  const { message, field } = describe(e, jsonPointerToPath(e.instancePath));
-  throw badQuery('invalid', message, { field });
+  const { code, message, field } = describe(e, jsonPointerToPath(e.instancePath));
+  throw badQuery(code, message, { field });
 }
