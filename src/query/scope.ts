@@ -17,6 +17,12 @@ function tenantScope(catalog: Catalog, tenant: string): TenantScope {
   return Object.freeze({ kind: 'tenant' as const, tenant, schema: schema as Ident });
 }
 
+/** Whether some dataset names the source itself rather than through `{tenant}`. */
+function namedDirectly(catalog: Catalog, sourceName: string): boolean {
+  for (const d of catalog.datasets.values()) if (d.source === sourceName) return true;
+  return false;
+}
+
 /**
  * The one place where a principal's tenant becomes a predicate, a schema or a pool.
  * Non-admin keys always carry a tenant (the loader refuses otherwise); an admin without
@@ -42,8 +48,10 @@ export function resolveTenantScope(catalog: Catalog, ds: Dataset, principal: Pri
   const tenant = scope.kind === 'tenant' ? scope.tenant : null;
   const sourceName = ds.source === '{tenant}' ? tenant : ds.source;
   const source = sourceName === null ? undefined : catalog.sources.get(sourceName);
-  if (!source) {
-    // Database per tenant by source name: this tenant has no database configured.
+  // Database per tenant by source name: this tenant has no database configured, or the
+  // source named like it is one that datasets read directly (a tenant id equal to a shared
+  // source's name would otherwise read that source: every tenant's rows).
+  if (!source || (ds.source === '{tenant}' && namedDirectly(catalog, source.name))) {
     throw forbidden('dataset_unavailable', `Dataset '${ds.name}' is not available for this tenant.`);
   }
   return Object.freeze({

@@ -10,12 +10,16 @@ import type { Expr, SqlDialect } from './dialects/types.ts';
  * Fail closed, second time: the planner adds the tenant scope, and the compiler refuses
  * any plan whose scope does not fit the dataset's layout. One mistake needs two bugs.
  */
-function assertScopeFits(ds: Dataset, scope: TenantScope): void {
+function assertScopeFits({ dataset: ds, scope, target }: QueryPlan): void {
   const ok =
     ds.layout.kind === 'global' ? scope.kind === 'global'
       : ds.layout.kind === 'shared' ? scope.kind === 'tenant' || scope.kind === 'all-tenants'
         : scope.kind === 'tenant';
-  if (!ok) {
+  // In a database per tenant the pool is the isolation, so it must be the scope's tenant's.
+  const tenant = scope.kind === 'tenant' ? scope.tenant : null;
+  const poolOk = ds.source === '{tenant}' ? target.source === tenant && (target.tenant === null || target.tenant === tenant)
+    : ds.layout.kind === 'database' ? target.tenant === tenant : target.tenant === null;
+  if (!ok || !poolOk) {
     throw new GatewayError('internal.scope_mismatch', 500, 'The query could not be scoped to a tenant.');
   }
 }
@@ -45,7 +49,7 @@ const bool = (e: Expr): RawBuilder<SqlBool> => e as RawBuilder<SqlBool>;
 /** QueryPlan -> parameterised SQL for the plan's engine. Pure; no I/O. */
 export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(plan.target.type)): CompiledQuery {
   const { dataset: ds, scope } = plan;
-  assertScopeFits(ds, scope);
+  assertScopeFits(plan);
   const d = dialect;
   const fields = [...plan.dimensions, ...plan.metrics];
   let q = d.db.selectFrom(sql`${fromExpr(ds, scope, d)}`.as('t'))

@@ -1,0 +1,6 @@
+/** Tenant isolation on postgres: see suite.ts. Skips (or fails, in CI) when the server is down. */
+import { requireServices } from '../helpers/services.ts';
+import { isolationSuite } from './suite.ts';
+
+const service = await requireServices('postgres');
+isolationSuite('postgres', service.ok);
