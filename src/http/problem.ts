@@ -47,7 +47,7 @@ export function toProblem(err: unknown, requestId: string): { problem: Problem; 
       detail: err.message,
       request_id: requestId,
     };
-    if (err.field !== undefined) problem.field = err.field;
+    if (err.field) problem.field = err.field;
     if (err.hint !== undefined) problem.hint = err.hint;
     return { problem, headers: err.headers ?? {} };
   }

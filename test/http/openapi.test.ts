@@ -123,11 +123,14 @@ describe('the document', () => {
     expect(schemes.basicAuth).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(doc.security).toEqual([{ bearerAuth: [] }, { apiKeyHeader: [] }, { basicAuth: [] }]);
     expect(doc.paths['/health'].get.security).toEqual([]);
+    expect(doc.paths['/metrics'].get.security).toEqual([]);
   });
 });
 
 describe('every response conforms to the document', () => {
   it('meta endpoints: /health, /ready, /openapi.json', async () => {
+    const metrics = await call(demo, 'get', '/metrics', '/metrics', 200);
+    expect(metrics.text).toContain('semgate_http_requests_total');
     const health = await call(demo, 'get', '/health', '/health', 200, { headers: { 'X-Request-Id': 'my-trace_01=' } });
     expect(health.headers.get('x-request-id')).toBe('my-trace_01=');
     await call(demo, 'get', '/ready', '/ready', 200, { key: DEMO.acme });
