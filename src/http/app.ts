@@ -38,6 +38,8 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   }));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  // Prometheus scrapes without a key (spec): nothing here names a key, and tenant labels are capped.
+  app.get('/metrics', async (c) => c.body(await gateway.metrics.registry.metrics(), 200, { 'Content-Type': gateway.metrics.registry.contentType }));
   app.get('/openapi.json', authenticate(), rateLimit(), openApiHandler());
   app.route('/', restRoutes());
 

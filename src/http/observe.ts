@@ -36,12 +36,16 @@ export function observe(): MiddlewareHandler<GatewayEnv> {
     const p = c.get('principal');
     const status = c.res.status;
     const d = c.get('detail') ?? {};
-    if (p?.tenant && (c.req.path.startsWith('/v1/query') || status === 429)) {
+    const route = handlerRoute(c);
+    // Usage counts queries (and refusals for rate): not compiles, listings or unknown paths.
+    if (p?.tenant && ((route === '/v1/query' && c.req.method === 'POST') || status === 429)) {
       gateway.usage.record(p.tenant, { ms, status, ...(d.cacheHit !== undefined && { cached: d.cacheHit }) });
     }
+    gateway.metrics.observeRequest(route ?? 'unknown', c.req.method, status, p?.tenant ?? null, ms / 1000);
+    if (d.cacheHit !== undefined && d.dataset) gateway.metrics.cache.inc({ result: d.cacheHit ? 'hit' : 'miss', dataset: d.dataset });
     gateway.logger.info({
       req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method: c.req.method,
-      route: handlerRoute(c), dataset: d.dataset ?? null, status, ms,
+      route, dataset: d.dataset ?? null, status, ms,
     }, 'request');
     if (!c.get('audited')) return;
     const settings = gateway.state.catalog.settings;

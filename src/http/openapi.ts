@@ -122,6 +122,17 @@ function paths(): Json {
         responses: { 200: ok('The process is up.', 'Health', {}, {}, false), 500: ref('responses', 'InternalError') },
       },
     },
+    '/metrics': {
+      get: {
+        operationId: 'metrics', tags: ['meta'], summary: 'Prometheus metrics', security: [],
+        description: 'Prometheus text format, no key (scrape it from inside your network: labels carry tenant ids and source names).',
+        parameters: [ref('parameters', 'XRequestId')],
+        responses: {
+          200: { description: 'Metrics in the Prometheus text exposition format.', headers: successHeaders(false), content: { 'text/plain': { schema: { type: 'string' } } } },
+          500: ref('responses', 'InternalError'),
+        },
+      },
+    },
     '/ready': {
       get: {
         operationId: 'ready', tags: ['meta'], summary: 'Readiness: every source pinged', parameters: KEY_PARAMS,

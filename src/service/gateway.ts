@@ -7,6 +7,7 @@ import { loadConfig } from '../catalog/load.ts';
 import { formatIssues } from '../catalog/format.ts';
 import type { Catalog, ConfigIssue } from '../catalog/types.ts';
 import { RateLimits } from '../limits/rate-limit.ts';
+import { Metrics } from '../observability/metrics.ts';
 import { UsageStats } from '../observability/usage.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 
@@ -53,12 +54,18 @@ export class Gateway {
   readonly limits: RateLimits;
   readonly cache: QueryCache;
   readonly audit: AuditLog;
+  readonly metrics: Metrics;
   readonly redis: Redis | null;
   constructor(public state: GatewayState, readonly logger: Logger, opts: GatewayOptions = {}) {
     this.redis = opts.redis ?? null;
     this.limits = new RateLimits(this.redis);
     this.cache = new QueryCache(this.redis, opts.cacheMaxBytes ?? cacheBytesFromEnv());
     this.audit = opts.audit ?? auditLogFor(state.catalog, logger);
+    this.metrics = new Metrics({
+      pools: () => this.state.registry.stats(),
+      audit: () => this.audit.status(),
+      cache: () => this.cache.stats(),
+    });
     // ioredis reports every failed reconnect; one warning line each is enough.
     this.redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable: limits are per replica until it returns'));
   }
