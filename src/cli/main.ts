@@ -15,7 +15,8 @@ import { formatTable } from './table.ts';
 const USAGE = `semgate <command> [options]
 
 Commands:
-  serve   [--port N] [--host H]                 serve REST on port N (default $PORT or 8080)
+  serve   [--port N] [--host H] [--watch]       serve on port N (default $PORT or 8080); --watch reloads
+                                                when a YAML file changes (SIGHUP always does)
   keys create --role R [--tenant T] [--expires ISO] [--description TEXT]
                                                 print a new random key and its key_hash entry
   validate [--config DIR]                       check catalog.yaml, sources.yaml, api-keys.yaml
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string' }, key: { type: 'string' }, tenant: { type: 'string' },
       json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      port: { type: 'string' }, host: { type: 'string' }, role: { type: 'string' },
+      port: { type: 'string' }, host: { type: 'string' }, role: { type: 'string' }, watch: { type: 'boolean' },
       expires: { type: 'string' }, description: { type: 'string' },
     },
   });
@@ -77,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const port = Number(values.port ?? process.env.PORT ?? 8080);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number');
-      await serveCommand(dir, port, values.host);
+      await serveCommand(dir, port, values.host, values.watch ?? process.env.SEMGATE_WATCH === '1');
       return 0;
     }
     case 'keys': {

@@ -1,5 +1,8 @@
 import type { KeyIndex } from '../auth/keys.ts';
+import { watch } from 'node:fs';
 import { startServer } from '../server.ts';
+
+const CONFIG_FILE_NAMES = new Set(['catalog.yaml', 'sources.yaml', 'api-keys.yaml']);
 
 /** The demo's keys, printed only when the loaded api-keys.yaml really accepts them. */
 const DEMO_KEYS = [
@@ -23,9 +26,23 @@ function banner(url: string, keys: KeyIndex): string {
   return lines.join('\n');
 }
 
-export async function serveCommand(configDir: string, port: number, host: string | undefined): Promise<void> {
+/** Reloads when one of the three files changes (editors replace files, so the directory is watched). */
+function watchConfig(dir: string, reload: () => void): void {
+  let timer: NodeJS.Timeout | undefined;
+  watch(dir, (_event, file) => {
+    if (file !== null && !CONFIG_FILE_NAMES.has(String(file))) return;
+    clearTimeout(timer);
+    timer = setTimeout(reload, 300);
+  }).unref();
+}
+
+export async function serveCommand(configDir: string, port: number, host: string | undefined, watchFiles = false): Promise<void> {
   const server = await startServer({ configDir, port, ...(host !== undefined && { host }) });
   process.stdout.write(`${banner(server.url, server.gateway.state.keys)}\n`);
+  // A bad file is refused and logged by reload(); the old configuration keeps serving.
+  const reload = (): void => void server.gateway.reload();
+  process.on('SIGHUP', reload);
+  if (watchFiles) watchConfig(configDir, reload);
   let closing = false;
   const stop = (signal: string): void => {
     if (closing) return;

@@ -23,7 +23,13 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128, generator: () => uuidv7() }));
   app.use(async (c, next) => {
     c.set('gateway', gateway);
-    await next();
+    const state = gateway.acquire();
+    c.set('state', state);
+    try {
+      await next();
+    } finally {
+      gateway.release(state);
+    }
   });
   app.use(observe());
   app.use(bodyLimit({

@@ -31,8 +31,7 @@ export function authenticate(): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     startTime(c, 'auth');
     c.set('audited', true);
-    const gateway = c.get('gateway');
-    let principal = principalForKey(gateway.state.keys, presentedKey(c));
+    let principal = principalForKey(c.get('state').keys, presentedKey(c));
     const acting = c.req.header('x-tenant-id');
     if (acting !== undefined) {
       if (!principal.isAdmin) throw forbidden('tenant_override', 'Only admin keys may send X-Tenant-Id.', { field: 'X-Tenant-Id' });

@@ -1,6 +1,6 @@
 import type { TimingVariables } from 'hono/timing';
 import type { Principal } from '../query/types.ts';
-import type { Gateway } from '../service/gateway.ts';
+import type { Gateway, GatewayState } from '../service/gateway.ts';
 
 /** What a handler learned about a request, for the audit line. */
 export interface RequestDetail {
@@ -20,6 +20,8 @@ export interface GatewayEnv {
   Variables: TimingVariables & {
     requestId: string;
     gateway: Gateway;
+    /** The configuration this request started with: a reload never changes it mid-request. */
+    state: GatewayState;
     principal?: Principal;
     /** Set by the auth middleware: this request reached authentication, so it is audited. */
     audited?: boolean;

@@ -6,8 +6,9 @@ import type { GatewayEnv } from './env.ts';
 export function rateLimit(): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const gateway = c.get('gateway');
-    const key = gateway.state.keys.get(c.get('principal')!.keyId);
-    const state = key ? await gateway.limits.consume(gateway.state.catalog, key) : null;
+    const { keys, catalog } = c.get('state');
+    const key = keys.get(c.get('principal')!.keyId);
+    const state = key ? await gateway.limits.consume(catalog, key) : null;
     await next();
     if (state) for (const [name, value] of Object.entries(rateLimitHeaders(state))) c.res.headers.set(name, value);
   };

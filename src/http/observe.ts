@@ -8,7 +8,7 @@ import type { GatewayEnv } from './env.ts';
 const ACTIONS: Record<string, string> = {
   'POST /v1/query': 'query', 'POST /v1/query/sql': 'compile', 'GET /v1/datasets': 'datasets.list',
   'GET /v1/datasets/:name': 'datasets.get', 'GET /v1/usage': 'usage', 'GET /v1/admin/usage': 'admin.usage',
-  'POST /v1/admin/cache/purge': 'admin.cache.purge', 'GET /ready': 'ready', 'GET /openapi.json': 'openapi',
+  'POST /v1/admin/cache/purge': 'admin.cache.purge', 'POST /v1/admin/reload': 'admin.reload', 'GET /ready': 'ready', 'GET /openapi.json': 'openapi',
 };
 
 /** The handler's route pattern (middleware registers as ALL), or null for an unknown path. */
@@ -48,7 +48,7 @@ export function observe(): MiddlewareHandler<GatewayEnv> {
       route, dataset: d.dataset ?? null, status, ms,
     }, 'request');
     if (!c.get('audited')) return;
-    const settings = gateway.state.catalog.settings;
+    const settings = c.get('state').catalog.settings;
     const event = (bytes: number | null): AuditEvent => ({
       ts: new Date().toISOString(),
       request_id: c.get('requestId'),

@@ -10,7 +10,7 @@ import type { GatewayEnv } from './env.ts';
  * from what the gateway checks. test/http/openapi.test.ts validates the document and every
  * kind of response the gateway sends against it.
  *
- * Paths of other issues (/metrics, /v1/admin/reload, /odata/...) are
+ * Paths of other issues (/odata/...) are
  * added to paths() with their issue; the test fails on a served route missing here.
  */
 
@@ -27,7 +27,7 @@ function component(schema: Json): Json {
 const RESPONSE_SCHEMAS = {
   Problem: 'problem', QueryResponse: 'query-response', DatasetSummary: 'dataset-summary', DatasetList: 'dataset-list',
   DatasetDetail: 'dataset-detail', CompiledSql: 'compiled-sql', Usage: 'usage', AdminUsage: 'admin-usage',
-  Health: 'health', Ready: 'ready', PurgeRequest: 'purge-request', PurgeResult: 'purge-result',
+  Health: 'health', Ready: 'ready', PurgeRequest: 'purge-request', PurgeResult: 'purge-result', ReloadResult: 'reload-result',
 } as const;
 
 const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
@@ -216,6 +216,14 @@ function paths(): Json {
         parameters: KEY_PARAMS,
         requestBody: { required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/PurgeRequest' } } } },
         responses: { ...keyed(['413', 'PayloadTooLarge']), 200: ok('How many entries were dropped.', 'PurgeResult') },
+      },
+    },
+    '/v1/admin/reload': {
+      post: {
+        operationId: 'reload', tags: ['admin'], summary: 'Reload the three YAML files (admin keys; SIGHUP does the same)',
+        description: 'A configuration with errors is refused with a 400 whose `errors` list each finding (file, line, column, field, message); the previous configuration keeps serving. Requests in flight finish on the configuration they started with.',
+        parameters: KEY_PARAMS,
+        responses: { ...keyed(['413', 'PayloadTooLarge']), 200: ok('The new configuration serves.', 'ReloadResult') },
       },
     },
     '/v1/admin/usage': {

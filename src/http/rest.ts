@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Hono } from 'hono';
 import { endTime, startTime } from 'hono/timing';
 import { GatewayError, badQuery, forbidden } from '../errors.ts';
@@ -31,7 +32,7 @@ export function restRoutes(): Hono<GatewayEnv> {
   app.use('/v1/*', authenticate(), rateLimit());
 
   app.get('/ready', async (c) => {
-    const { registry, catalog } = c.get('gateway').state;
+    const { registry, catalog } = c.get('state');
     const results = await Promise.all([...catalog.sources.keys()].map(async (name) => {
       try {
         await registry.ping(name);
@@ -54,13 +55,13 @@ export function restRoutes(): Hono<GatewayEnv> {
 
   app.get('/v1/datasets', (c) => {
     const p = c.get('principal')!;
-    const datasets = [...c.get('gateway').state.catalog.datasets.values()].filter((d) => datasetVisible(d, p));
+    const datasets = [...c.get('state').catalog.datasets.values()].filter((d) => datasetVisible(d, p));
     return sendJson(c, { datasets: datasets.map(datasetSummary) });
   });
 
   app.get('/v1/datasets/:name', (c) => {
     const p = c.get('principal')!;
-    const ds = findDataset(c.get('gateway').state.catalog, p, c.req.param('name'));
+    const ds = findDataset(c.get('state').catalog, p, c.req.param('name'));
     return sendJson(c, datasetDetail(ds, p));
   });
 
@@ -71,12 +72,12 @@ export function restRoutes(): Hono<GatewayEnv> {
     const named = (body as { dataset?: unknown } | null)?.dataset;
     if (typeof named === 'string') detail.dataset = named.slice(0, 128);
     startTime(c, 'plan');
-    const prepared = prepareQuery(gateway.state.catalog, c.get('principal')!, body);
+    const prepared = prepareQuery(c.get('state').catalog, c.get('principal')!, body);
     endTime(c, 'plan');
     Object.assign(detail, describePlan(prepared.plan));
     startTime(c, 'db');
     const noCache = /\bno-cache\b/i.test(c.req.header('cache-control') ?? '');
-    const result = await executeCached(gateway.cache, gateway.state.registry, prepared, noCache);
+    const result = await executeCached(gateway.cache, c.get('state').registry, prepared, noCache);
     endTime(c, 'db');
     c.header('X-Cache', result.cached ? 'HIT' : 'MISS');
     detail.rows = result.rows.length;
@@ -96,9 +97,9 @@ export function restRoutes(): Hono<GatewayEnv> {
   app.post('/v1/query/sql', async (c) => {
     const gateway = c.get('gateway');
     const p = c.get('principal')!;
-    const key = gateway.state.keys.get(p.keyId);
+    const key = c.get('state').keys.get(p.keyId);
     if (!p.isAdmin && !key?.explain) throw forbidden('explain_forbidden', 'Compiling to SQL needs an admin key or a key with explain: true.');
-    const { plan, compiled } = prepareQuery(gateway.state.catalog, p, await readJsonBody(c));
+    const { plan, compiled } = prepareQuery(c.get('state').catalog, p, await readJsonBody(c));
     Object.assign(detailOf(c), { dataset: plan.dataset.name }, describePlan(plan));
     return sendJson(c, { source: plan.target.source, dialect: plan.target.type, sql: compiled.sql, parameters: compiled.parameters });
   });
@@ -114,6 +115,18 @@ export function restRoutes(): Hono<GatewayEnv> {
     const empty = (await c.req.text()).trim() === '';
     const filter = empty ? {} : parsePurgeFilter(await readJsonBody(c));
     return sendJson(c, { purged: await c.get('gateway').cache.purge(filter) });
+  });
+
+  app.post('/v1/admin/reload', async (c) => {
+    requireAdmin(c);
+    const r = await c.get('gateway').reload();
+    if (!r.ok) {
+      throw new GatewayError('catalog.reload_refused', 400,
+        `The configuration has ${r.issues.length} error${r.issues.length === 1 ? '' : 's'}; the previous one keeps serving.`, {
+          extensions: { errors: r.issues.map((i) => ({ file: path.basename(i.file), line: i.line, column: i.column, field: i.field, message: i.message })) },
+        });
+    }
+    return sendJson(c, { status: 'reloaded', summary: r.summary, kept_sources: r.keptSources });
   });
 
   app.get('/v1/admin/usage', (c) => {

@@ -4,7 +4,7 @@ import { AuditLog, auditLogFor } from '../audit/index.ts';
 import { KeyIndex } from '../auth/keys.ts';
 import { QueryCache } from '../cache/query-cache.ts';
 import { loadConfig } from '../catalog/load.ts';
-import { formatIssues } from '../catalog/format.ts';
+import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
 import type { Catalog, ConfigIssue } from '../catalog/types.ts';
 import { RateLimits } from '../limits/rate-limit.ts';
 import { Metrics } from '../observability/metrics.ts';
@@ -27,6 +27,10 @@ export class ConfigError extends Error {
 export function stateFor(catalog: Catalog): GatewayState {
   return { catalog, keys: new KeyIndex(catalog.apiKeys), registry: new SourceRegistry(catalog.sources) };
 }
+
+export type ReloadResult =
+  | { readonly ok: true; readonly summary: string; readonly keptSources: readonly string[] }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 /** The long-lived gateway: current state, usage, logger. */
 export interface GatewayOptions {
@@ -56,6 +60,10 @@ export class Gateway {
   readonly audit: AuditLog;
   readonly metrics: Metrics;
   readonly redis: Redis | null;
+  /** Requests in flight per state: an old state's pools close when its last request ends. */
+  private readonly active = new Map<GatewayState, number>();
+  private readonly retired = new Set<GatewayState>();
+  private reloading: Promise<ReloadResult> | null = null;
   constructor(public state: GatewayState, readonly logger: Logger, opts: GatewayOptions = {}) {
     this.redis = opts.redis ?? null;
     this.limits = new RateLimits(this.redis);
@@ -77,6 +85,63 @@ export class Gateway {
     }
     if (!catalog) throw new ConfigError(issues);
     return new Gateway(stateFor(catalog), logger, opts ?? { redis: redisFromEnv(process.env.REDIS_URL ?? catalog.settings.redisUrl ?? undefined) });
+  }
+
+  /** Requests in flight, on the current configuration and on retired ones. */
+  inFlight(): { current: number; retired: number } {
+    let retired = 0;
+    for (const [s, n] of this.active) if (s !== this.state) retired += n;
+    return { current: this.active.get(this.state) ?? 0, retired };
+  }
+
+  /** The current state, pinned for one request until release(). */
+  acquire(): GatewayState {
+    const s = this.state;
+    this.active.set(s, (this.active.get(s) ?? 0) + 1);
+    return s;
+  }
+
+  release(s: GatewayState): void {
+    const n = (this.active.get(s) ?? 1) - 1;
+    if (n > 0) {
+      this.active.set(s, n);
+      return;
+    }
+    this.active.delete(s);
+    if (this.retired.delete(s)) void s.registry.close();
+  }
+
+  /**
+   * Reloads the three files atomically. A configuration with errors is refused and the old
+   * one keeps serving; a good one serves every new request at once, keeps the pools of
+   * unchanged sources, drains the others after the requests still using them, and purges
+   * cached results (a changed dataset may answer differently).
+   */
+  reload(): Promise<ReloadResult> {
+    // One reload at a time: SIGHUP, the endpoint and the watcher may fire together.
+    this.reloading ??= this.reloadOnce().finally(() => { this.reloading = null; });
+    return this.reloading;
+  }
+
+  private async reloadOnce(): Promise<ReloadResult> {
+    const { catalog, issues } = await loadConfig(this.state.catalog.dir);
+    if (!catalog) {
+      const errors = issues.filter((i) => i.severity === 'error');
+      this.metrics.reloads.inc({ result: 'refused' });
+      this.logger.error({ errors: errors.map((e) => `${e.file}:${e.line}:${e.column} ${e.field}: ${e.message}`) }, 'reload refused: the old configuration keeps serving');
+      return { ok: false, issues: errors };
+    }
+    const old = this.state;
+    const next = stateFor(catalog);
+    const keptSources = next.registry.adopt(old.registry);
+    this.state = next;
+    if (this.active.has(old)) this.retired.add(old);
+    else void old.registry.close();
+    await this.cache.purge().catch((err: Error) => this.logger.warn({ err: err.message }, 'cache purge after reload failed'));
+    this.metrics.reloads.inc({ result: 'ok' });
+    const summary = summarizeCatalog(catalog);
+    this.logger.info({ kept_sources: keptSources }, `reloaded: ${summary}`);
+    return { ok: true, summary, keptSources };
   }
 
   /** Starts what needs I/O: cache purge notices from other replicas. */
@@ -101,7 +166,7 @@ export class Gateway {
   /** Flushes the audit buffer first: on SIGTERM no line is lost. */
   async close(): Promise<void> {
     await this.audit.close();
-    await this.state.registry.close();
+    await Promise.all([this.state.registry.close(), ...[...this.retired].map((s) => s.registry.close())]);
     this.cache.close();
     this.redis?.disconnect();
   }

@@ -47,6 +47,8 @@ export class SourceRegistry {
   readonly #closing = new Set<Promise<void>>();
   #sweep: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Sources whose pools a newer registry took over on reload: close() leaves them be. */
+  readonly #handedOver = new Set<string>();
 
   constructor(sources: ReadonlyMap<string, Source>, options: { createExecutor?: ExecutorFactory } = {}) {
     this.#sources = sources;
@@ -104,13 +106,37 @@ export class SourceRegistry {
     return out;
   }
 
-  /** Drains every pool; the registry refuses new work afterwards. */
+  /**
+   * Reload: takes over the open pools of every source whose configuration is unchanged,
+   * so they keep their connections; the previous registry still serves requests that
+   * began before the reload, and its close() drains only what was not taken over.
+   */
+  adopt(previous: SourceRegistry): string[] {
+    const kept: string[] = [];
+    for (const [name, source] of this.#sources) {
+      const before = previous.#sources.get(name);
+      if (before === undefined || JSON.stringify(before) !== JSON.stringify(source)) continue;
+      const shared = previous.#shared.get(name);
+      if (shared !== undefined) this.#shared.set(name, shared);
+      const pools = previous.#tenantPools.get(name);
+      if (pools !== undefined) {
+        this.#tenantPools.set(name, pools);
+        this.#startSweep();
+      }
+      previous.#handedOver.add(name);
+      kept.push(name);
+    }
+    return kept;
+  }
+
+  /** Drains every pool (but those a newer registry took over); refuses new work afterwards. */
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweep);
-    const closing = [...this.#shared.values()].map((e) => e.close());
+    const closing = [...this.#shared].filter(([name]) => !this.#handedOver.has(name)).map(([, e]) => e.close());
     this.#shared.clear();
     for (const [name, pools] of this.#tenantPools) {
+      if (this.#handedOver.has(name)) continue;
       for (const [tenant, pool] of pools) this.#evict(name, tenant, pool);
     }
     await Promise.allSettled([...closing, ...this.#closing]);
@@ -182,6 +208,7 @@ export class SourceRegistry {
   #closeIdleTenantPools(): void {
     const now = Date.now();
     for (const [name, pools] of this.#tenantPools) {
+      if (this.#handedOver.has(name)) continue; // the newer registry sweeps them
       const source = this.#sources.get(name);
       if (source === undefined) continue;
       const maxIdle = source.pool.idleTimeoutMs * TENANT_IDLE_FACTOR;

@@ -5,7 +5,9 @@
  * Two real servers: the demo config (repo root) and a fixture with role restrictions, a
  * rate-limited key, a dead source, a query that times out and one whose SQL fails.
  */
-import { resolve } from 'node:path';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -225,6 +227,27 @@ describe('every response conforms to the document', () => {
     await call(demo, 'post', purge, purge, 413, { key: DEMO.admin, body: ' '.repeat(1024 * 1024 + 1) });
   });
 
+  it('reload: admin only; the demo files reload as they are', async () => {
+    const reload = '/v1/admin/reload';
+    const ok = await call(demo, 'post', reload, reload, 200, { key: DEMO.admin });
+    expect(ok.body.kept_sources).toEqual(['demo']);
+    await call(demo, 'post', reload, reload, 403, { key: DEMO.acme });
+    await call(demo, 'post', reload, reload, 401);
+    await call(demo, 'post', reload, reload, 413, { key: DEMO.admin, body: ' '.repeat(1024 * 1024 + 1) });
+    // A copy of the demo whose catalog then breaks: the reload is refused with its findings.
+    const dir = mkdtempSync(join(tmpdir(), 'semgate-openapi-reload-'));
+    for (const f of ['catalog.yaml', 'api-keys.yaml']) copyFileSync(join(ROOT, f), join(dir, f));
+    writeFileSync(join(dir, 'sources.yaml'), readFileSync(join(ROOT, 'sources.yaml'), 'utf8').replace('examples/demo/init.sql', join(ROOT, 'examples/demo/init.sql')));
+    const copy = await startTestServer(dir);
+    try {
+      writeFileSync(join(dir, 'catalog.yaml'), readFileSync(join(dir, 'catalog.yaml'), 'utf8').replace('source: demo', 'source: demoo'));
+      const refused = await call(copy, 'post', reload, reload, 400, { key: DEMO.admin });
+      expect(refused.body.errors[0]).toMatchObject({ file: 'catalog.yaml', field: 'datasets[0].source' });
+    } finally {
+      await copy.close();
+    }
+  });
+
   it('a key over its rate limit gets 429 with Retry-After and RateLimit-*', async () => {
     const limited = { key: FX.limited };
     await call(fx, 'get', '/v1/datasets', '/v1/datasets', 200, limited);
@@ -236,6 +259,7 @@ describe('every response conforms to the document', () => {
       ['get', '/ready', '/ready'], ['get', '/openapi.json', '/openapi.json'], ['get', '/v1/datasets/orders', '/v1/datasets/{name}'],
       ['post', '/v1/query', '/v1/query'], ['post', '/v1/query/sql', '/v1/query/sql'], ['get', '/v1/usage', '/v1/usage'],
       ['get', '/v1/admin/usage', '/v1/admin/usage'], ['post', '/v1/admin/cache/purge', '/v1/admin/cache/purge'],
+      ['post', '/v1/admin/reload', '/v1/admin/reload'],
     ] as const) {
       await call(fx, method, path, template, 429, { ...limited, ...(method === 'post' && { body: { dataset: 'orders', metrics: ['revenue'] } }) });
     }
