@@ -104,10 +104,10 @@ export function restRoutes(): Hono<GatewayEnv> {
     return sendJson(c, { source: plan.target.source, dialect: plan.target.type, sql: compiled.sql, parameters: compiled.parameters });
   });
 
-  app.get('/v1/usage', (c) => {
+  app.get('/v1/usage', async (c) => {
     const p = c.get('principal')!;
     if (p.tenant === null) throw badQuery('tenant_required', 'An admin key has no tenant: use /v1/admin/usage, or send X-Tenant-Id.', { field: 'X-Tenant-Id' });
-    return sendJson(c, c.get('gateway').usage.report(p.tenant));
+    return sendJson(c, await c.get('gateway').usage.report(p.tenant));
   });
 
   app.post('/v1/admin/cache/purge', async (c) => {
@@ -129,10 +129,10 @@ export function restRoutes(): Hono<GatewayEnv> {
     return sendJson(c, { status: 'reloaded', summary: r.summary, kept_sources: r.keptSources });
   });
 
-  app.get('/v1/admin/usage', (c) => {
+  app.get('/v1/admin/usage', async (c) => {
     requireAdmin(c);
     const usage = c.get('gateway').usage;
-    return sendJson(c, { tenants: usage.tenants().map((t) => usage.report(t)) });
+    return sendJson(c, { tenants: await Promise.all((await usage.tenants()).map((t) => usage.report(t))) });
   });
 
   return app;

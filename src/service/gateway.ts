@@ -8,7 +8,7 @@ import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
 import type { Catalog, ConfigIssue } from '../catalog/types.ts';
 import { RateLimits } from '../limits/rate-limit.ts';
 import { Metrics } from '../observability/metrics.ts';
-import { UsageStats } from '../observability/usage.ts';
+import { SharedUsage } from '../observability/shared-usage.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 
 /** What one loaded configuration serves with; swapped whole on reload. */
@@ -54,7 +54,7 @@ export function redisFromEnv(url = process.env.REDIS_URL): Redis | null {
 }
 
 export class Gateway {
-  readonly usage = new UsageStats();
+  readonly usage: SharedUsage;
   readonly limits: RateLimits;
   readonly cache: QueryCache;
   readonly audit: AuditLog;
@@ -67,6 +67,7 @@ export class Gateway {
   constructor(public state: GatewayState, readonly logger: Logger, opts: GatewayOptions = {}) {
     this.redis = opts.redis ?? null;
     this.limits = new RateLimits(this.redis);
+    this.usage = new SharedUsage(this.redis);
     this.cache = new QueryCache(this.redis, opts.cacheMaxBytes ?? cacheBytesFromEnv());
     this.audit = opts.audit ?? auditLogFor(state.catalog, logger);
     this.metrics = new Metrics({

@@ -43,7 +43,7 @@ describe('rate limits in memory', () => {
     expect(limited.headers.get('content-type')).toBe('application/problem+json');
     expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
     expect(limited.headers.get('RateLimit-Remaining')).toBe('0');
-    expect(gw.usage.report('c').rate_limit_hits).toBeGreaterThanOrEqual(21);
+    expect((await gw.usage.report('c')).rate_limit_hits).toBeGreaterThanOrEqual(21);
     await gw.close();
   });
 

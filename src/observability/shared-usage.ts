@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import { UsageStats, type UsageEvent, type UsageReport } from './usage.ts';
+
+const WINDOW = 2048;
+const KEEP_SECONDS = 3 * 86_400;
+
+/**
+ * Usage shared by every replica through Redis: per tenant and UTC day, a hash of counters
+ * and a capped list of recent durations for p95. Each replica also keeps its own counts in
+ * memory, and answers from them while Redis is away.
+ */
+export class SharedUsage {
+  readonly local: UsageStats;
+  constructor(private readonly redis: Redis | null, private readonly now: () => Date = () => new Date(), private readonly prefix = 'sg:usage') {
+    this.local = new UsageStats(now);
+  }
+
+  private keys(tenant: string, date = this.now().toISOString().slice(0, 10)): { hash: string; latencies: string; tenants: string } {
+    return { hash: `${this.prefix}:${date}:${tenant}`, latencies: `${this.prefix}:${date}:${tenant}:ms`, tenants: `${this.prefix}:${date}:tenants` };
+  }
+
+  private shared(): Redis | null {
+    return this.redis?.status === 'ready' ? this.redis : null;
+  }
+
+  record(tenant: string, e: UsageEvent): void {
+    this.local.record(tenant, e);
+    const r = this.shared();
+    if (!r) return;
+    const k = this.keys(tenant);
+    const p = r.pipeline().sadd(k.tenants, tenant).hset(k.hash, 'last_active', String(this.now().getTime()));
+    if (e.status === 429) p.hincrby(k.hash, 'rate_limit_hits', 1);
+    else if (e.status >= 400) p.hincrby(k.hash, 'errors', 1);
+    else {
+      p.hincrby(k.hash, 'queries', 1).hincrbyfloat(k.hash, 'total_ms', e.ms).lpush(k.latencies, String(e.ms)).ltrim(k.latencies, 0, WINDOW - 1);
+      if (e.cached) p.hincrby(k.hash, 'cache_hits', 1);
+    }
+    p.expire(k.hash, KEEP_SECONDS).expire(k.latencies, KEEP_SECONDS).expire(k.tenants, KEEP_SECONDS);
+    // Usage is statistics: a failed write costs accuracy, never the request.
+    p.exec().catch(() => undefined);
+  }
+
+  async report(tenant: string): Promise<UsageReport> {
+    const r = this.shared();
+    if (!r) return this.local.report(tenant);
+    try {
+      const k = this.keys(tenant);
+      const [h, ms] = await Promise.all([r.hgetall(k.hash), r.lrange(k.latencies, 0, -1)]);
+      const queries = Number(h.queries ?? 0);
+      const sorted = ms.map(Number).sort((a, b) => a - b);
+      const round = (n: number): number => Math.round(n * 10) / 10;
+      return {
+        tenant,
+        date: k.hash.slice(this.prefix.length + 1, this.prefix.length + 11),
+        queries_today: queries,
+        avg_response_ms: queries === 0 ? 0 : round(Number(h.total_ms ?? 0) / queries),
+        p95_response_ms: sorted.length === 0 ? 0 : round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!),
+        cache_hit_rate: queries === 0 ? 0 : Math.round((Number(h.cache_hits ?? 0) / queries) * 100) / 100,
+        rate_limit_hits: Number(h.rate_limit_hits ?? 0),
+        errors: Number(h.errors ?? 0),
+        last_active: h.last_active ? new Date(Number(h.last_active)).toISOString() : null,
+      };
+    } catch {
+      return this.local.report(tenant);
+    }
+  }
+
+  async tenants(): Promise<string[]> {
+    const r = this.shared();
+    if (!r) return this.local.tenants();
+    try {
+      return (await r.smembers(this.keys('_').tenants)).sort();
+    } catch {
+      return this.local.tenants();
+    }
+  }
+}
