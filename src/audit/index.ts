@@ -23,6 +23,7 @@ export function sinkFor(catalog: Catalog, kind = process.env.SEMGATE_AUDIT_SINK 
   }
 }
 
+/** SEMGATE_AUDIT_SPOOL overrides the spool path (the image points it at a writable volume). */
 export function auditLogFor(catalog: Catalog, logger: Logger): AuditLog {
-  return new AuditLog(sinkFor(catalog), catalog.settings.audit.spool, logger);
+  return new AuditLog(sinkFor(catalog), process.env.SEMGATE_AUDIT_SPOOL ?? catalog.settings.audit.spool, logger);
 }
