@@ -10,7 +10,7 @@ import { rateLimit } from './limit.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import type { GatewayEnv } from './env.ts';
-import { detailOf, readJsonBody, sendJson } from './json-body.ts';
+import { detailOf, readJsonBody, readJsonText, sendJson } from './json-body.ts';
 
 /** `{ dataset?, tenant? }`, each a plain name: it becomes part of a Redis key pattern. */
 function parsePurgeFilter(body: unknown): { dataset?: string; tenant?: string } {
@@ -67,12 +67,12 @@ export function restRoutes(): Hono<GatewayEnv> {
 
   app.post('/v1/query', async (c) => {
     const gateway = c.get('gateway');
-    const body = await readJsonBody(c);
+    const { text, body } = await readJsonText(c);
     const detail = detailOf(c);
     const named = (body as { dataset?: unknown } | null)?.dataset;
     if (typeof named === 'string') detail.dataset = named.slice(0, 128);
     startTime(c, 'plan');
-    const prepared = prepareQuery(c.get('state').catalog, c.get('principal')!, body);
+    const prepared = prepareQuery(c.get('state').catalog, c.get('principal')!, body, text);
     endTime(c, 'plan');
     Object.assign(detail, describePlan(prepared.plan));
     startTime(c, 'db');

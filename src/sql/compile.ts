@@ -10,7 +10,8 @@ import type { Expr, SqlDialect } from './dialects/types.ts';
  * Fail closed, second time: the planner adds the tenant scope, and the compiler refuses
  * any plan whose scope does not fit the dataset's layout. One mistake needs two bugs.
  */
-function assertScopeFits({ dataset: ds, scope, target }: QueryPlan): void {
+/** The plan's scope and pool fit its dataset's layout; run before any SQL of the plan is used. */
+export function assertScopeFits({ dataset: ds, scope, target }: QueryPlan): void {
   const ok =
     ds.layout.kind === 'global' ? scope.kind === 'global'
       : ds.layout.kind === 'shared' ? scope.kind === 'tenant' || scope.kind === 'all-tenants'
@@ -46,11 +47,10 @@ function fromExpr(ds: Dataset, scope: TenantScope, d: SqlDialect): Expr {
 
 const bool = (e: Expr): RawBuilder<SqlBool> => e as RawBuilder<SqlBool>;
 
-/** QueryPlan -> parameterised SQL for the plan's engine. Pure; no I/O. */
-export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(plan.target.type)): CompiledQuery {
+/** The scoped, filtered, grouped SELECT of a plan, before ordering and limits. */
+function groupedSelect(plan: QueryPlan, d: SqlDialect) {
   const { dataset: ds, scope } = plan;
   assertScopeFits(plan);
-  const d = dialect;
   const fields = [...plan.dimensions, ...plan.metrics];
   let q = d.db.selectFrom(sql`${fromExpr(ds, scope, d)}`.as('t'))
     .select(fields.map((f) => fieldExpr(f, d).as(f.alias)));
@@ -65,7 +65,14 @@ export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(pl
     q = q.distinct();
   }
   if (plan.having) q = q.having(bool(conditionExpr(plan.having, d)));
-  const byAlias = new Map(fields.map((f) => [f.alias, f]));
+  return q;
+}
+
+/** QueryPlan -> parameterised SQL for the plan's engine. Pure; no I/O. */
+export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(plan.target.type)): CompiledQuery {
+  const d = dialect;
+  let q = groupedSelect(plan, d);
+  const byAlias = new Map([...plan.dimensions, ...plan.metrics].map((f) => [f.alias, f]));
   for (const o of plan.orderBy) {
     const f = byAlias.get(o.alias)!; // the planner orders by selected fields only
     // Dimensions are tested through their alias (valid with GROUP BY ordinals and DISTINCT);
@@ -77,5 +84,12 @@ export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(pl
   q = q.limit(plan.limit + 1);
   if (plan.offset > 0) q = q.offset(plan.offset);
   const c = q.compile();
+  return Object.freeze({ sql: c.sql, parameters: Object.freeze([...c.parameters]) });
+}
+
+/** How many rows the plan's result has, whatever its limit: `SELECT COUNT(*)` over it. */
+export function compileCount(plan: QueryPlan, dialect: SqlDialect = dialectFor(plan.target.type)): CompiledQuery {
+  const inner = groupedSelect(plan, dialect);
+  const c = dialect.db.selectFrom(inner.as('r')).select(sql<number>`COUNT(*)`.as('count')).compile();
   return Object.freeze({ sql: c.sql, parameters: Object.freeze([...c.parameters]) });
 }
