@@ -45,6 +45,7 @@ interface RawSettings {
     postgres?: { source: string; table?: string }; spool?: string;
   };
   server?: { trusted_proxies?: string[] };
+  odata?: { api_key_param?: string; max_page_size?: number; skiptoken_secret?: string };
 }
 export interface RawConfig {
   catalog: { datasets: RawDataset[] };
@@ -99,6 +100,11 @@ function buildSettings(raw: RawSettings, dir: string): GatewaySettings {
       spool: resolve(dir, a.spool ?? './semgate-audit-spool.jsonl'),
     },
     trustedProxies: raw.server?.trusted_proxies ?? [],
+    odata: {
+      apiKeyParam: raw.odata?.api_key_param ?? null,
+      maxPageSize: raw.odata?.max_page_size ?? 5000,
+      skiptokenSecret: raw.odata?.skiptoken_secret ?? null,
+    },
   };
 }
 

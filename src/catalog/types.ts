@@ -143,6 +143,11 @@ export interface GatewaySettings {
   };
   /** Addresses and CIDR ranges whose X-Forwarded-For is believed. */
   readonly trustedProxies: readonly string[];
+  readonly odata: {
+    readonly apiKeyParam: string | null;
+    readonly maxPageSize: number;
+    readonly skiptokenSecret: string | null;
+  };
 }
 
 export interface Catalog {

@@ -26,12 +26,17 @@ export function presentedKey(c: Context): string | null {
   return c.req.header('x-api-key') || null;
 }
 
-/** Key -> Principal in `c.get('principal')`; admins may act as one tenant with X-Tenant-Id. */
-export function authenticate(): MiddlewareHandler<GatewayEnv> {
+/**
+ * Key -> Principal in `c.get('principal')`; admins may act as one tenant with X-Tenant-Id.
+ * `queryParam` names a query parameter that may carry the key too (OData, opt-in).
+ */
+export function authenticate(queryParam: (c: Context<GatewayEnv>) => string | null = () => null): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     startTime(c, 'auth');
     c.set('audited', true);
-    let principal = principalForKey(c.get('state').keys, presentedKey(c));
+    const param = queryParam(c);
+    const key = presentedKey(c) ?? (param === null ? null : c.req.query(param) ?? null);
+    let principal = principalForKey(c.get('state').keys, key);
     const acting = c.req.header('x-tenant-id');
     if (acting !== undefined) {
       if (!principal.isAdmin) throw forbidden('tenant_override', 'Only admin keys may send X-Tenant-Id.', { field: 'X-Tenant-Id' });

@@ -44,3 +44,14 @@ export function clientIp(c: Context, proxies: readonly string[]): string | null 
   }
   return hops[0] ?? remote;
 }
+
+/** Whether the direct peer is one of the trusted proxies (so its X-Forwarded-* headers count). */
+export function fromTrustedProxy(c: Context, proxies: readonly string[]): boolean {
+  if (proxies.length === 0) return false;
+  try {
+    const remote = getConnInfo(c).remote.address;
+    return remote !== undefined && trusted(trustedList(proxies), remote);
+  } catch {
+    return false;
+  }
+}

@@ -26,12 +26,12 @@ export function findDataset(catalog: Catalog, principal: Principal, name: string
   return ds;
 }
 
-function and(items: Condition[]): Condition | null {
+export function and(items: Condition[]): Condition | null {
   if (items.length === 0) return null;
   return items.length === 1 ? items[0]! : Object.freeze({ kind: 'and' as const, items: Object.freeze(items) });
 }
 
-function dedupe(fields: PlannedField[], what: string): PlannedField[] {
+export function dedupe(fields: PlannedField[], what: string): PlannedField[] {
   const seen = new Set<string>();
   fields.forEach((f, i) => {
     if (seen.has(f.alias)) throw badQuery('duplicate_field', `'${f.alias}' is listed twice in ${what}.`, { field: `${what}[${i}]` });
@@ -40,13 +40,57 @@ function dedupe(fields: PlannedField[], what: string): PlannedField[] {
   return fields;
 }
 
+/** What a protocol (REST, OData) resolved; assemblePlan adds scope, ordering and limits. */
+export interface PlanParts {
+  readonly dimensions: PlannedField[];
+  readonly metrics: PlannedField[];
+  readonly where: Condition[];
+  readonly having: Condition[];
+  readonly orderBy: { alias: string; direction: 'asc' | 'desc' }[];
+  readonly limit: number | undefined;
+  readonly offset: number | undefined;
+}
+
+/**
+ * The shared end of planning: tenant scope (the one place isolation is decided), default
+ * ordering, the limit check, and a frozen plan.
+ */
+export function assemblePlan(catalog: Catalog, principal: Principal, ds: Dataset, parts: PlanParts): QueryPlan {
+  const { scope, target } = resolveTenantScope(catalog, ds, principal);
+  const { dimensions, metrics } = parts;
+  if (dimensions.length === 0 && metrics.length === 0) {
+    throw badQuery('empty_query', 'Ask for at least one dimension or metric.', { field: 'dimensions' });
+  }
+  const orderBy = [...parts.orderBy];
+  // Dimensions identify a row, so ordering by all of them makes paging deterministic.
+  for (const d of dimensions) if (!orderBy.some((o) => o.alias === d.alias)) orderBy.push({ alias: d.alias, direction: 'asc' });
+  const limit = parts.limit ?? Math.min(DEFAULT_LIMIT, ds.maxRows);
+  if (limit > ds.maxRows) {
+    throw badQuery('limit_too_large', `limit ${limit} is over dataset '${ds.name}' max_rows of ${ds.maxRows}.`, { field: 'limit' });
+  }
+  return Object.freeze({
+    dataset: ds,
+    scope,
+    target,
+    dimensions: Object.freeze(dimensions),
+    metrics: Object.freeze(metrics),
+    where: and(parts.where),
+    having: and(parts.having),
+    orderBy: Object.freeze(orderBy.map((o) => Object.freeze(o))),
+    limit,
+    offset: parts.offset ?? 0,
+    timeoutMs: ds.timeoutMs,
+  });
+}
+
 /**
  * Validates a SemanticQuery (already schema-checked) against the catalog and the caller,
  * and returns a frozen QueryPlan. Pure: no I/O, no SQL.
  */
 export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQuery): QueryPlan {
   const ds = findDataset(catalog, principal, q.dataset);
-  const { scope, target } = resolveTenantScope(catalog, ds, principal);
+  // Scope first: a request that may not run at all says so before any field error.
+  resolveTenantScope(catalog, ds, principal);
 
   const dimensions = dedupe((q.dimensions ?? []).map((ref, i) => {
     const f = resolveField(ds, principal, ref, `dimensions[${i}]`);
@@ -82,32 +126,13 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
   });
 
   const selected = new Map([...dimensions, ...metrics].map((f) => [f.alias, f]));
-  const orderBy: { alias: string; direction: 'asc' | 'desc' }[] = (q.order_by ?? []).map((o, i) => {
+  const orderBy = (q.order_by ?? []).map((o, i) => {
     if (!selected.has(o.field)) {
       resolveField(ds, principal, o.field, `order_by[${i}].field`); // unknown or hidden: its own error
       throw badQuery('order_not_selected', `Order by '${o.field}' needs it in dimensions or metrics.`, { field: `order_by[${i}].field` });
     }
-    return { alias: o.field, direction: o.direction ?? 'asc' };
+    return { alias: o.field, direction: o.direction ?? ('asc' as const) };
   });
-  // Dimensions identify a row, so ordering by all of them makes paging deterministic.
-  for (const d of dimensions) if (!orderBy.some((o) => o.alias === d.alias)) orderBy.push({ alias: d.alias, direction: 'asc' });
 
-  const limit = q.limit ?? Math.min(DEFAULT_LIMIT, ds.maxRows);
-  if (limit > ds.maxRows) {
-    throw badQuery('limit_too_large', `limit ${limit} is over dataset '${ds.name}' max_rows of ${ds.maxRows}.`, { field: 'limit' });
-  }
-
-  return Object.freeze({
-    dataset: ds,
-    scope,
-    target,
-    dimensions: Object.freeze(dimensions),
-    metrics: Object.freeze(metrics),
-    where: and(where),
-    having: and(having),
-    orderBy: Object.freeze(orderBy.map((o) => Object.freeze(o))),
-    limit,
-    offset: q.offset ?? 0,
-    timeoutMs: ds.timeoutMs,
-  });
+  return assemblePlan(catalog, principal, ds, { dimensions, metrics, where, having, orderBy, limit: q.limit, offset: q.offset });
 }

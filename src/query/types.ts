@@ -52,13 +52,23 @@ export interface PlannedField {
   readonly type: FieldType;
   /** Type of the underlying dimension, before any grain. */
   readonly baseType: FieldType;
+  /** OData $apply: an aggregate over a dimension (`order_id with countdistinct`), built here, not in the catalog. */
+  readonly aggregateOf?: { readonly fn: 'SUM' | 'MIN' | 'MAX' | 'AVG' | 'COUNT_DISTINCT'; readonly field: PlannedField };
 }
+
+export type FieldTransform = 'lower' | 'upper' | 'year' | 'month' | 'day' | 'date';
 
 /** A boolean condition tree: REST filters are an `and` of comparisons; OData may nest. */
 export type Condition =
   | { readonly kind: 'and' | 'or'; readonly items: readonly Condition[] }
   | { readonly kind: 'not'; readonly item: Condition }
-  | { readonly kind: 'compare'; readonly field: PlannedField; readonly op: FilterOp; readonly values: readonly ScalarValue[] }
+  | {
+    readonly kind: 'compare'; readonly field: PlannedField; readonly op: FilterOp; readonly values: readonly ScalarValue[];
+    /** OData: a canonical function applied to the field first (`tolower(name)`, `year(order_date)`). */
+    readonly transform?: FieldTransform;
+    /** contains/starts_with/ends_with match case exactly (OData); REST ignores case. */
+    readonly caseSensitive?: boolean;
+  }
   | { readonly kind: 'segment'; readonly sql: string };
 
 /**

@@ -1,9 +1,13 @@
 import { sql } from 'kysely';
-import type { Condition, PlannedField, ScalarValue } from '../query/types.ts';
+import type { Condition, FieldTransform, PlannedField, ScalarValue } from '../query/types.ts';
 import type { Expr, SqlDialect } from './dialects/types.ts';
 
 /** The SQL of a field: its trusted expression, a quoted column, and any time grain. */
 export function fieldExpr(f: PlannedField, dialect: SqlDialect): Expr {
+  if (f.aggregateOf) {
+    const inner = fieldExpr(f.aggregateOf.field, dialect);
+    return f.aggregateOf.fn === 'COUNT_DISTINCT' ? sql`COUNT(DISTINCT ${inner})` : sql`${sql.raw(f.aggregateOf.fn)}(${inner})`;
+  }
   const base = f.column !== null ? sql.id(f.column) : sql`${sql.raw(f.sql)}`;
   if (f.grain === null) return f.kind === 'metric' ? sql`${sql.raw(f.sql)}` : base;
   return dialect.truncateTime(f.grain, f.column !== null ? base : sql`(${base})`);
@@ -17,9 +21,14 @@ function valueType(f: PlannedField): 'string' | 'number' | 'boolean' | 'date' | 
   return f.type === 'integer' ? 'number' : f.type;
 }
 
-function compare(f: PlannedField, op: string, values: readonly ScalarValue[], d: SqlDialect, caseInsensitive: boolean): Expr {
-  const e = fieldExpr(f, d);
-  const v = (i: number): Expr => d.value(valueType(f), values[i]!);
+const TRANSFORMED_TYPE: Record<FieldTransform, 'string' | 'number' | 'date'> = {
+  lower: 'string', upper: 'string', year: 'number', month: 'number', day: 'number', date: 'date',
+};
+
+function compare(f: PlannedField, op: string, values: readonly ScalarValue[], d: SqlDialect, caseInsensitive: boolean, transform?: FieldTransform): Expr {
+  const e = transform ? d.transform(transform, fieldExpr(f, d)) : fieldExpr(f, d);
+  const type = transform ? TRANSFORMED_TYPE[transform] : valueType(f);
+  const v = (i: number): Expr => d.value(type, values[i]!);
   const list = (): Expr => sql.join(values.map((_, i) => v(i)));
   switch (op) {
     case 'eq': return sql`${e} = ${v(0)}`;
@@ -52,6 +61,6 @@ export function conditionExpr(c: Condition, d: SqlDialect, caseInsensitive = tru
     case 'segment':
       return sql`(${sql.raw(c.sql)})`;
     case 'compare':
-      return sql`(${compare(c.field, c.op, c.values, d, caseInsensitive)})`;
+      return sql`(${compare(c.field, c.op, c.values, d, caseInsensitive && !c.caseSensitive, c.transform)})`;
   }
 }

@@ -18,6 +18,14 @@ export const duckdbDialect: SqlDialect = {
       default: return sql`CAST(${v} AS VARCHAR)`;
     }
   },
+  transform(kind, e) {
+    switch (kind) {
+      case 'lower': return sql`LOWER(${e})`;
+      case 'upper': return sql`UPPER(${e})`;
+      case 'date': return sql`CAST(${e} AS DATE)`;
+      default: return sql`EXTRACT(${sql.raw(kind.toUpperCase())} FROM ${e})`;
+    }
+  },
   like(expr, pattern, caseInsensitive) {
     return caseInsensitive
       ? sql`${expr} ILIKE ${pattern} ESCAPE '\\'`

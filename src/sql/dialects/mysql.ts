@@ -25,6 +25,14 @@ export const mysqlDialect: SqlDialect = {
       default: return sql`${v}`;
     }
   },
+  transform(kind, e) {
+    switch (kind) {
+      case 'lower': return sql`LOWER(${e})`;
+      case 'upper': return sql`UPPER(${e})`;
+      case 'date': return sql`CAST(${e} AS DATE)`;
+      default: return sql`EXTRACT(${sql.raw(kind.toUpperCase())} FROM ${e})`;
+    }
+  },
   like(expr, pattern, caseInsensitive) {
     // Backslash is MySQL's default LIKE escape. Default collations ignore case, so the
     // case-sensitive form compares bytes.

@@ -17,6 +17,8 @@ export interface SqlDialect {
   truncateTime(grain: TimeGrain, expr: Expr): Expr;
   /** A bound request value, cast where the engine would otherwise guess its type badly. */
   value(type: 'string' | 'number' | 'boolean' | 'date' | 'timestamp', v: string | number | boolean): Expr;
+  /** A canonical function on a field: LOWER/UPPER, EXTRACT(YEAR|MONTH|DAY), CAST AS DATE. */
+  transform(kind: 'lower' | 'upper' | 'year' | 'month' | 'day' | 'date', expr: Expr): Expr;
   /** `expr LIKE pattern` with `\` escaping, optionally case-insensitive. */
   like(expr: Expr, pattern: string, caseInsensitive: boolean): Expr;
   /**
