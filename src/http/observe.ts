@@ -8,7 +8,9 @@ import type { GatewayEnv } from './env.ts';
 const ACTIONS: Record<string, string> = {
   'POST /v1/query': 'query', 'POST /v1/query/sql': 'compile', 'GET /v1/datasets': 'datasets.list',
   'GET /v1/datasets/:name': 'datasets.get', 'GET /v1/usage': 'usage', 'GET /v1/admin/usage': 'admin.usage',
-  'POST /v1/admin/cache/purge': 'admin.cache.purge', 'POST /v1/admin/reload': 'admin.reload', 'GET /ready': 'ready', 'GET /openapi.json': 'openapi',
+  'POST /v1/admin/cache/purge': 'admin.cache.purge', 'POST /v1/admin/reload': 'admin.reload',
+  'GET /odata/': 'odata.service', 'GET /odata/$metadata': 'odata.metadata', 'GET /odata/:set': 'odata.query',
+  'GET /odata/:set/$count': 'odata.count', 'GET /ready': 'ready', 'GET /openapi.json': 'openapi',
 };
 
 /** The handler's route pattern (middleware registers as ALL), or null for an unknown path. */
@@ -38,7 +40,8 @@ export function observe(): MiddlewareHandler<GatewayEnv> {
     const d = c.get('detail') ?? {};
     const route = handlerRoute(c);
     // Usage counts queries (and refusals for rate): not compiles, listings or unknown paths.
-    if (p?.tenant && ((route === '/v1/query' && c.req.method === 'POST') || status === 429)) {
+    const isQuery = (route === '/v1/query' && c.req.method === 'POST') || route === '/odata/:set';
+    if (p?.tenant && (isQuery || status === 429)) {
       gateway.usage.record(p.tenant, { ms, status, ...(d.cacheHit !== undefined && { cached: d.cacheHit }) });
     }
     gateway.metrics.observeRequest(route ?? 'unknown', c.req.method, status, p?.tenant ?? null, ms / 1000);

@@ -1,0 +1,158 @@
+import { Hono, type Context } from 'hono';
+import { endTime, startTime } from 'hono/timing';
+import { GatewayError } from '../errors.ts';
+import { authenticate } from '../http/auth.ts';
+import { fromTrustedProxy } from '../http/client-ip.ts';
+import type { GatewayEnv } from '../http/env.ts';
+import { detailOf } from '../http/json-body.ts';
+import { rateLimit } from '../http/limit.ts';
+import { describePlan } from '../query/describe.ts';
+import { datasetVisible } from '../query/plan.ts';
+import { executeCached, executeCount } from '../service/query.ts';
+import { compilePlan } from '../sql/compile.ts';
+import { ODataSyntaxError, type SelectItem } from './ast.ts';
+import { METADATA_CONTENT_TYPE, metadataXml, serviceDocument } from './metadata.ts';
+import { entityModel, KEY_PROPERTY, type EntitySet } from './model.ts';
+import { odataError } from './errors.ts';
+import { queryHash, readToken, signToken, tokenSecret } from './paging.ts';
+import { parseQueryOptions } from './parser/index.ts';
+import { translateQuery } from './translate.ts';
+
+const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+
+/** Query options as OData means them: `+` stays a plus (URLSearchParams would make it a space). */
+export function odataParams(url: string): URLSearchParams {
+  const out = new URLSearchParams();
+  const q = url.indexOf('?');
+  if (q < 0) return out;
+  for (const part of url.slice(q + 1).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    try {
+      out.append(decodeURIComponent(eq < 0 ? part : part.slice(0, eq)), decodeURIComponent(eq < 0 ? '' : part.slice(eq + 1)));
+    } catch {
+      throw new ODataSyntaxError('query', 0, `The query option '${part.slice(0, 40)}' is not valid percent-encoding.`);
+    }
+  }
+  return out;
+}
+
+/** The service root as the client sees it: X-Forwarded-Proto/Host count only from trusted proxies. */
+function serviceRoot(c: Context<GatewayEnv>): string {
+  const url = new URL(c.req.url);
+  let origin = url.origin;
+  if (fromTrustedProxy(c, c.get('state').catalog.settings.trustedProxies)) {
+    const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
+    const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
+    if (proto && host && /^https?$/.test(proto) && /^[A-Za-z0-9.:[\]-]+$/.test(host)) origin = `${proto}://${host}`;
+  }
+  return `${origin}/odata/`;
+}
+
+function entitySetFor(c: Context<GatewayEnv>, name: string): EntitySet {
+  const { catalog } = c.get('state');
+  const p = c.get('principal')!;
+  const set = entityModel(catalog, p).byName.get(name);
+  if (set) return set;
+  const ds = catalog.datasets.get(name);
+  if (ds && !datasetVisible(ds, p)) throw new GatewayError('auth.dataset_forbidden', 403, `This key may not read '${name}'.`);
+  throw new GatewayError('http.not_found', 404, `There is no entity set '${name.slice(0, 64)}'.`);
+}
+
+/** Rows per page: the client's Prefer: odata.maxpagesize if smaller than ours. */
+function pageSize(c: Context<GatewayEnv>, set: EntitySet): { size: number; applied: boolean } {
+  const max = Math.min(c.get('state').catalog.settings.odata.maxPageSize, set.dataset.maxRows);
+  const m = /odata\.maxpagesize\s*=\s*"?(\d+)"?/i.exec(c.req.header('prefer') ?? '');
+  if (!m) return { size: max, applied: false };
+  return { size: Math.max(1, Math.min(max, Number(m[1]))), applied: true };
+}
+
+export function odataRoutes(): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  const keyParam = (c: Context<GatewayEnv>): string | null => c.get('state').catalog.settings.odata.apiKeyParam;
+  // Every OData answer, errors included, carries exactly one OData-Version and OData's error JSON.
+  app.use('/odata/*', async (c, next) => {
+    await next();
+    if (c.error) c.res = odataError(c.error, c.get('requestId'), c.res);
+    c.res.headers.set('OData-Version', '4.0');
+  });
+  app.use('/odata', async (c, next) => {
+    await next();
+    c.res.headers.set('OData-Version', '4.0');
+  });
+  app.use('/odata/*', authenticate(keyParam), rateLimit());
+  app.get('/odata', (c) => c.redirect('/odata/', 301));
+
+  app.get('/odata/', (c) => {
+    const model = entityModel(c.get('state').catalog, c.get('principal')!);
+    return c.body(JSON.stringify(serviceDocument(model, serviceRoot(c))), 200, { 'Content-Type': JSON_TYPE });
+  });
+
+  app.get('/odata/$metadata', (c) => {
+    const model = entityModel(c.get('state').catalog, c.get('principal')!);
+    return c.body(metadataXml(model), 200, { 'Content-Type': `${METADATA_CONTENT_TYPE};charset=utf-8` });
+  });
+
+  app.get('/odata/:set/$count', async (c) => {
+    const set = entitySetFor(c, c.req.param('set'));
+    const options = parseQueryOptions(odataParams(c.req.url));
+    const { plan } = translateQuery(c.get('state').catalog, c.get('principal')!, set, options, { limit: Math.min(1000, set.dataset.maxRows), offset: 0 });
+    Object.assign(detailOf(c), { dataset: set.name }, describePlan(plan));
+    const n = await executeCount(c.get('gateway').cache, c.get('state').registry, plan);
+    return c.body(String(n), 200, { 'Content-Type': 'text/plain;charset=utf-8' });
+  });
+
+  app.get('/odata/:set', async (c) => {
+    const { catalog, registry } = c.get('state');
+    const p = c.get('principal')!;
+    const set = entitySetFor(c, c.req.param('set'));
+    const detail = detailOf(c);
+    detail.dataset = set.name;
+    const params = odataParams(c.req.url);
+    const options = parseQueryOptions(params);
+    const secret = tokenSecret(catalog);
+    const binding = { q: queryHash(set.name, params, keyParam(c)), t: p.tenant ?? '*' };
+    const sent = options.skiptoken === null ? 0 : readToken(secret, options.skiptoken, binding);
+    const { size, applied } = pageSize(c, set);
+    const remaining = options.top === null ? Infinity : Math.max(0, options.top - sent);
+    const limit = Math.min(size, remaining);
+
+    startTime(c, 'plan');
+    const { plan, columns } = translateQuery(catalog, p, set, options, { limit: Math.max(1, limit), offset: (options.skip ?? 0) + sent });
+    endTime(c, 'plan');
+    Object.assign(detail, describePlan(plan));
+    startTime(c, 'db');
+    const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, { plan, compiled: compilePlan(plan) });
+    const count = options.count ? await executeCount(c.get('gateway').cache, registry, plan) : null;
+    endTime(c, 'db');
+    detail.rows = result.rows.length;
+    detail.cacheHit = result.cached;
+
+    const withKey = !options.apply && (options.select === null || options.select.some((s: SelectItem) => s.kind === 'star' || (s.kind === 'property' && s.path[0] === KEY_PROPERTY)));
+    const dims = columns.map((col, i) => (col.kind === 'dimension' ? i : -1)).filter((i) => i >= 0);
+    const value = result.rows.map((row) => {
+      const entity: Record<string, unknown> = {};
+      if (withKey) entity[KEY_PROPERTY] = JSON.stringify(dims.map((i) => row[i]));
+      columns.forEach((col, i) => { entity[col.name] = row[i]; });
+      return entity;
+    });
+    const root = serviceRoot(c);
+    const selected = options.select || options.apply ? `(${[...(withKey ? [KEY_PROPERTY] : []), ...columns.map((x) => x.name)].join(',')})` : '';
+    const body: Record<string, unknown> = { '@odata.context': `${root}$metadata#${set.name}${selected}` };
+    if (count !== null) body['@odata.count'] = count;
+    body.value = value;
+    const more = result.meta.truncated && sent + value.length < (options.top ?? Infinity);
+    if (more) {
+      const next = new URLSearchParams([...params].filter(([k]) => k !== '$skiptoken' && k !== 'skiptoken' && k !== keyParam(c)));
+      next.set('$skiptoken', signToken(secret, { o: sent + value.length, ...binding }));
+      body['@odata.nextLink'] = `${root}${encodeURIComponent(set.name)}?${next.toString().replace(/\+/g, '%20')}`;
+    }
+    const text = JSON.stringify(body);
+    detail.bytes = Buffer.byteLength(text);
+    const headers: Record<string, string> = { 'Content-Type': JSON_TYPE };
+    if (applied) headers['Preference-Applied'] = `odata.maxpagesize=${size}`;
+    return c.body(text, 200, headers);
+  });
+
+  return app;
+}
