@@ -1,5 +1,9 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { createApp } from './http/app.ts';
+import { requestUuid } from './http/request-uuid.ts';
+import { problemResponse } from './http/problem.ts';
+import { GatewayError } from './errors.ts';
 import { Gateway } from './service/gateway.ts';
 
 /**
@@ -17,8 +21,29 @@ export async function startServer(opts: { configDir: string; port?: number; host
   await gateway.start();
   const app = createApp(gateway);
   const host = opts.host ?? '0.0.0.0';
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: opts.port ?? 8080, hostname: host }, () => resolve(s));
+  // @hono/node-server's own refusals (a backslash in the path, a bad Host or header value)
+  // become problem+json like every other error.
+  const listener = getRequestListener(app.fetch, {
+    hostname: host,
+    errorHandler: (err: unknown) => problemResponse(
+      new GatewayError('http.malformed_request', 400, 'The request could not be read (its path, Host or a header value is malformed).', { cause: err }),
+      requestUuid(),
+    ),
+  });
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 8080, host, resolve));
+  // Requests Node refuses before the app sees them (bad header bytes, headers over 16 KiB)
+  // still get a problem+json answer, as every error must.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const id = requestUuid();
+    const body = JSON.stringify({
+      type: `https://semgate.dev/errors/${status === 431 ? 'headers-too-large' : 'malformed-request'}`,
+      title: status === 431 ? 'Request headers too large' : 'Malformed request',
+      status, detail: status === 431 ? 'The request headers are over 16 KiB.' : 'The request is not valid HTTP.', request_id: id,
+    });
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`);
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 8080);

@@ -130,10 +130,20 @@ export function odataRoutes(): Hono<GatewayEnv> {
 
     const withKey = !options.apply && (options.select === null || options.select.some((s: SelectItem) => s.kind === 'star' || (s.kind === 'property' && s.path[0] === KEY_PROPERTY)));
     const dims = columns.map((col, i) => (col.kind === 'dimension' ? i : -1)).filter((i) => i >= 0);
+    // OData JSON: Int64 and Decimal are numbers unless the client asked for IEEE754Compatible
+    // (then strings, exact). The executors give exact strings only beyond 2^53.
+    const ieee = /IEEE754Compatible=true/i.test(c.req.header('accept') ?? '') || /IEEE754Compatible=true/i.test(c.req.query('$format') ?? '');
+    const numeric = columns.map((col) => {
+      const t = [...plan.dimensions, ...plan.metrics].find((f) => f.alias === col.alias)?.type;
+      return t === 'number' || t === 'integer';
+    });
     const value = result.rows.map((row) => {
       const entity: Record<string, unknown> = {};
       if (withKey) entity[KEY_PROPERTY] = JSON.stringify(dims.map((i) => row[i]));
-      columns.forEach((col, i) => { entity[col.name] = row[i]; });
+      columns.forEach((col, i) => {
+        const v = row[i];
+        entity[col.name] = !numeric[i] || v === null || v === undefined ? v : ieee ? String(v) : Number(v);
+      });
       return entity;
     });
     const root = serviceRoot(c);
@@ -149,7 +159,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
     }
     const text = JSON.stringify(body);
     detail.bytes = Buffer.byteLength(text);
-    const headers: Record<string, string> = { 'Content-Type': JSON_TYPE };
+    const headers: Record<string, string> = { 'Content-Type': ieee ? JSON_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true') : JSON_TYPE };
     if (applied) headers['Preference-Applied'] = `odata.maxpagesize=${size}`;
     return c.body(text, 200, headers);
   });

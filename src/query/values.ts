@@ -67,6 +67,9 @@ export function checkValue(field: PlannedField, op: FilterOp, v: unknown, path: 
   }
 }
 
+/** Longest text contains/starts_with/ends_with accept. */
+export const MAX_PATTERN = 256;
+
 const ARITY: Record<FilterOp, [number, number]> = {
   eq: [1, 1], ne: [1, 1], gt: [1, 1], gte: [1, 1], lt: [1, 1], lte: [1, 1],
   in: [1, 1000], not_in: [1, 1000], between: [2, 2],
@@ -83,6 +86,10 @@ export function checkFilterValues(field: PlannedField, op: FilterOp, values: unk
     throw badQuery('invalid_value', `Operator '${op}' takes ${want}, got ${list.length}.`, { field: `${path}.values` });
   }
   const stringOnly = op === 'contains' || op === 'starts_with' || op === 'ends_with';
+  // A LIKE pattern is matched row by row; a long one on a large table costs seconds.
+  if (stringOnly && list.some((v) => typeof v === 'string' && v.length > MAX_PATTERN)) {
+    throw badQuery('invalid_value', `Operator '${op}' takes a text of at most ${MAX_PATTERN} characters.`, { field: `${path}.values[0]` });
+  }
   if (stringOnly && field.type !== 'string') {
     throw badQuery('invalid_operator', `Operator '${op}' works on string fields; '${field.alias}' is ${field.type}.`, { field: `${path}.op` });
   }

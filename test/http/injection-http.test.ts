@@ -127,11 +127,12 @@ async function attackWire(t: Target): Promise<{ failures: string[]; requests: nu
     const s = text(p.value);
     try {
       const res = await wire(t.port, pos.req(s, t));
-      // Node's HTTP parser refuses some requests (bare CR or NUL in a header, headers over
-      // 16 KiB) before the app sees them: a bare 400 or 431 with no body and no request id.
-      const parserRefusal = (res.status === 400 || res.status === 431) && res.text === ''
-        && !res.headers.has('content-type') && !res.headers.has('x-request-id');
-      const why = parserRefusal ? null : verdict(res, { others: t.others, echo: echoes(p.value), bounds: t.bounds }) ?? pos.check?.(res, s, t) ?? null;
+      // What Node's HTTP parser refuses (bare CR or NUL in a header, headers over 16 KiB)
+      // is answered by the server's clientError handler: problem+json like every error.
+      // Node refuses a request line or headers it finds too large with a 431 (problem+json),
+      // whatever the position expects otherwise; only a large payload may get one.
+      const oversize = res.status === 431 && Buffer.byteLength(s) > 4 * 1024;
+      const why = verdict(res, { others: t.others, echo: echoes(p.value), bounds: t.bounds }) ?? (oversize ? null : pos.check?.(res, s, t)) ?? null;
       if (why) failures.push(`${pos.name} <- ${p.label}: ${why}`);
     } catch (e) {
       failures.push(`${pos.name} <- ${p.label}: ${(e as Error).message}`);
