@@ -12,6 +12,7 @@ import { observe } from './observe.ts';
 import { problemResponse } from './problem.ts';
 import { requestUuid } from './request-uuid.ts';
 import { restRoutes } from './rest.ts';
+import { odataRoutes } from '../odata/routes.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -59,6 +60,7 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   app.get('/metrics', async (c) => c.body(await gateway.metrics.registry.metrics(), 200, { 'Content-Type': gateway.metrics.registry.contentType }));
   app.get('/openapi.json', authenticate(), rateLimit(), openApiHandler());
   app.route('/', restRoutes());
+  app.route('/', odataRoutes());
 
   app.notFound((c) => problemResponse(new GatewayError('http.not_found', 404, `No endpoint ${c.req.method} ${c.req.path}.`), c.get('requestId')));
   app.onError((err, c) => {

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import type { Handler } from 'hono';
 import { semanticQuerySchema } from '../query/parse.ts';
 import type { GatewayEnv } from './env.ts';
+import { odataPaths, odataResponses } from './openapi-odata.ts';
+import { COMPONENT_RESPONSES, header, KEY_PARAMS, problem, RATE_HEADERS, ref, successHeaders, type Json } from './openapi-parts.ts';
 
 /**
  * The OpenAPI 3.1 document of /openapi.json. The request schema is the very object ajv
@@ -10,11 +12,10 @@ import type { GatewayEnv } from './env.ts';
  * from what the gateway checks. test/http/openapi.test.ts validates the document and every
  * kind of response the gateway sends against it.
  *
- * Paths of other issues (/odata/...) are
- * added to paths() with their issue; the test fails on a served route missing here.
+ * The OData paths are in openapi-odata.ts, shared pieces in openapi-parts.ts. Paths of new
+ * issues are added to paths() with their issue; the test fails on a served route missing here.
  */
 
-type Json = Record<string, unknown>;
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
 
@@ -28,35 +29,8 @@ const RESPONSE_SCHEMAS = {
   Problem: 'problem', QueryResponse: 'query-response', DatasetSummary: 'dataset-summary', DatasetList: 'dataset-list',
   DatasetDetail: 'dataset-detail', CompiledSql: 'compiled-sql', Usage: 'usage', AdminUsage: 'admin-usage',
   Health: 'health', Ready: 'ready', PurgeRequest: 'purge-request', PurgeResult: 'purge-result', ReloadResult: 'reload-result',
+  ODataError: 'odata-error', ODataServiceDocument: 'odata-service-document', ODataCollection: 'odata-collection',
 } as const;
-
-const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
-
-const header = (description: string, schema: Json, required = true): Json => ({ description, required, schema });
-
-/** Error responses carry problem+json whose `status` is the HTTP status. */
-function problem(status: number, description: string, headers: Json = {}, extra: Json = {}): Json {
-  return {
-    description,
-    headers: { 'X-Request-Id': ref('headers', 'XRequestId'), 'Server-Timing': ref('headers', 'ServerTimingOptional'), ...headers },
-    content: {
-      'application/problem+json': {
-        schema: { allOf: [ref('schemas', 'Problem'), { type: 'object', properties: { status: { const: status }, ...extra } }] },
-      },
-    },
-  };
-}
-
-/** Keyed answers also say how much of the key's rate limit is left (when it has one). */
-const successHeaders = (keyed = true): Json => ({
-  'X-Request-Id': ref('headers', 'XRequestId'),
-  'Server-Timing': ref('headers', 'ServerTiming'),
-  ...(keyed && {
-    'RateLimit-Limit': ref('headers', 'RateLimitLimit'),
-    'RateLimit-Remaining': ref('headers', 'RateLimitRemaining'),
-    'RateLimit-Reset': ref('headers', 'RateLimitReset'),
-  }),
-});
 
 function ok(description: string, schemaName: string, extraContent: Json = {}, extraHeaders: Json = {}, keyed = true): Json {
   return {
@@ -66,39 +40,10 @@ function ok(description: string, schemaName: string, extraContent: Json = {}, ex
   };
 }
 
-const RATE_HEADERS = {
-  RateLimitLimit: header('Requests the key may send per window.', { type: 'integer', minimum: 0 }, false),
-  RateLimitRemaining: header('Requests left in the current window.', { type: 'integer', minimum: 0 }, false),
-  RateLimitReset: header('Seconds until the window resets.', { type: 'integer', minimum: 0 }, false),
-};
-
-const COMPONENT_RESPONSES: Json = {
-  BadRequest: problem(400, 'Malformed JSON, unknown dataset/field/operator/segment, wrong value type, limit over the dataset\'s max_rows, or an admin\'s X-Tenant-Id that is not a tenant id. `field` names the offending part.'),
-  Unauthorized: problem(401, 'No key, an unknown, disabled or expired key.', {
-    'WWW-Authenticate': header('The ways to send a key.', { type: 'string', const: 'Basic realm="semgate", Bearer' }),
-  }),
-  Forbidden: problem(403, 'The key\'s role may not see that dataset or field, the endpoint needs an admin key, or a non-admin key sent X-Tenant-Id.'),
-  NotFound: problem(404, 'Any path or method not in this document (after authentication for paths under /v1).'),
-  PayloadTooLarge: problem(413, 'The request body is over 1 MiB (checked before the key).'),
-  TooManyRequests: problem(429, 'The key or tenant is over its rate limit.', {
-    'Retry-After': header('Seconds to wait.', { type: 'integer', minimum: 0 }),
-    'RateLimit-Limit': { ...RATE_HEADERS.RateLimitLimit, required: true },
-    'RateLimit-Remaining': { ...RATE_HEADERS.RateLimitRemaining, required: true },
-    'RateLimit-Reset': { ...RATE_HEADERS.RateLimitReset, required: true },
-  }),
-  InternalError: problem(500, 'An unexpected failure; the body says only the request id (details are in the log).'),
-  ServiceUnavailable: problem(503, 'The source is unreachable, or its connection pool\'s queue is full.', {
-    'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 0 }),
-  }),
-  GatewayTimeout: problem(504, 'The query ran past the dataset\'s timeout_ms and was cancelled in the database.'),
-};
-
 /** The statuses every keyed endpoint can answer besides its own. */
 const keyed = (...more: [string, string][]): Json => Object.fromEntries([
   ['400', 'BadRequest'], ['401', 'Unauthorized'], ['403', 'Forbidden'], ['429', 'TooManyRequests'], ['500', 'InternalError'], ...more,
 ].map(([status, name]) => [status, ref('responses', name!)]));
-
-const KEY_PARAMS = [ref('parameters', 'XRequestId'), ref('parameters', 'XTenantId')];
 
 const queryBody = (example: Json): Json => ({
   required: true,
@@ -232,6 +177,7 @@ function paths(): Json {
         parameters: KEY_PARAMS, responses: { ...keyed(), 200: ok('One entry per tenant that sent a query.', 'AdminUsage') },
       },
     },
+    ...odataPaths(),
   };
 }
 
@@ -245,8 +191,12 @@ export function buildOpenApi(): Json {
       version: pkg.version,
       summary: 'Multi-tenant semantic-layer query gateway',
       description: 'Every endpoint but /health needs an API key, sent in one of three ways (security schemes below). '
-        + 'Every error is application/problem+json (RFC 9457); any path not listed answers 404 (components/responses/NotFound). '
-        + 'Every response carries X-Request-Id (a valid one sent by the caller is kept).',
+        + 'Every error is application/problem+json (RFC 9457), except under /odata/ where errors are OData\'s error JSON '
+        + '(components/schemas/ODataError) with the same statuses and headers; any path not listed answers 404 (components/responses/NotFound). '
+        + 'Every response carries X-Request-Id (a valid one sent by the caller is kept), and every /odata response OData-Version: 4.0.\n\n'
+        + 'When sources.yaml sets `odata.api_key_param`, /odata paths also take the key as that query parameter '
+        + '(an apiKey security scheme `in: query` whose name each deployment chooses, so it is not listed below; '
+        + 'Power BI\'s "Web API" credential). It is never echoed in `@odata.nextLink`.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     tags: [
@@ -254,16 +204,19 @@ export function buildOpenApi(): Json {
       { name: 'catalog', description: 'What may be queried' },
       { name: 'query', description: 'Semantic queries' },
       { name: 'usage', description: 'Per-tenant usage' },
+      { name: 'admin', description: 'Operations for admin keys' },
+      { name: 'odata', description: 'OData v4 for Power BI, Excel and Tableau (read-only)' },
     ],
     security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, { basicAuth: [] }],
     paths: paths(),
     components: {
       schemas,
-      responses: COMPONENT_RESPONSES,
+      responses: { ...COMPONENT_RESPONSES, ...odataResponses() },
       headers: {
         XRequestId: header('The request id: the caller\'s X-Request-Id when it is at most 128 of [A-Za-z0-9_=-], else a new UUIDv7.', { type: 'string', minLength: 1 }),
         ServerTiming: header('Where the time went: auth, plan, db, total (ms).', { type: 'string' }),
         ServerTimingOptional: header('Where the time went, when the request got that far.', { type: 'string' }, false),
+        ODataVersion: header('On every /odata response, errors included.', { type: 'string', const: '4.0' }),
         ...RATE_HEADERS,
       },
       parameters: {

@@ -164,5 +164,10 @@ export function odataRoutes(): Hono<GatewayEnv> {
     return c.body(text, 200, headers);
   });
 
+  // Anything else under /odata (key lookups like orders('x'), other methods) is an OData 404.
+  app.all('/odata/*', (c) => {
+    throw new GatewayError('http.not_found', 404, `semgate's OData service has no resource ${c.req.method} ${c.req.path.slice(0, 80)}.`);
+  });
+
   return app;
 }

@@ -3,87 +3,32 @@
  * gateway validates with, and every response the gateway sends (status, content type,
  * required headers, body) conforms to the document's entry for its path, method and status.
  * Two real servers: the demo config (repo root) and a fixture with role restrictions, a
- * rate-limited key, a dead source, a query that times out and one whose SQL fails.
+ * rate-limited key, a dead source, a query that times out and one whose SQL fails. The OData
+ * endpoint is held to the same document (its errors are OData's error JSON, not problem+json).
  */
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.ts';
 import { buildOpenApi } from '../../src/http/openapi.ts';
 import { semanticQuerySchema } from '../../src/query/parse.ts';
-import { startTestServer, type HttpResult, type ReqOptions, type TestServer } from '../helpers/http.ts';
+import { authHeaders, startTestServer, type ReqOptions, type TestServer } from '../helpers/http.ts';
+import { ajv, call, conforms, doc, DOC_ID, exercised, loadDocument, pointer, statuses } from './openapi-harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/http-openapi');
-const DOC_ID = 'https://semgate.dev/openapi.json';
 const DEMO = { acme: 'sk_demo_acme', admin: 'sk_demo_admin' };
 const FX = { analyst: 'sgo-analyst', explain: 'sgo-explain', viewer: 'sgo-viewer', expired: 'sgo-expired', admin: 'sgo-admin', limited: 'sgo-limited' };
 const ORDERS_QUERY = { dataset: 'orders', dimensions: ['region', 'order_date.quarter'], metrics: ['revenue', 'order_count'], limit: 3 };
 
-// The document as served, and an ajv holding it so `#/components/...` refs resolve inside it.
-let doc: any;
-const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
-addFormats.default(ajv);
 let demo: TestServer;
 let fx: TestServer;
-const exercised = new Set<string>();
-const statuses = new Set<string>();
-
-const pointer = (...parts: string[]): string => parts.map((p) => `/${p.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-
-/** The response object's JSON pointer in the document, following a `$ref` to components. */
-function responsePointer(path: string | null, method: string, status: number): { at: string; response: any } {
-  if (path === null) return { at: pointer('components', 'responses', 'NotFound'), response: doc.components.responses.NotFound };
-  const op = doc.paths[path]?.[method];
-  expect(op, `${method} ${path} is in the document`).toBeDefined();
-  const response = op.responses[String(status)];
-  expect(response, `${method} ${path} declares ${status}`).toBeDefined();
-  if (response.$ref === undefined) return { at: pointer('paths', path, method, 'responses', String(status)), response };
-  const name = String(response.$ref).replace('#/components/responses/', '');
-  return { at: pointer('components', 'responses', name), response: doc.components.responses[name] };
-}
-
-/** Asserts that one real response conforms to the document: status, media type, headers, body. */
-function conforms(path: string | null, method: string, res: HttpResult): void {
-  const { at, response } = responsePointer(path, method, res.status);
-  const media = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
-  expect(Object.keys(response.content ?? {}), `${method} ${path} ${res.status} media types`).toContain(media);
-  for (const [name, h] of Object.entries<any>(response.headers ?? {})) {
-    const header = h.$ref ? doc.components.headers[String(h.$ref).split('/').pop()!] : h;
-    const value = res.headers.get(name);
-    if (header.required) expect(value, `${method} ${path} ${res.status} header ${name}`).not.toBeNull();
-    const typed = header.schema.type === 'integer' && value !== null && /^\d+$/.test(value) ? Number(value) : value;
-    if (value !== null) expect(ajv.validate(header.schema, typed), `${method} ${path} ${res.status} header ${name}: ${value}`).toBe(true);
-  }
-  const validate = ajv.getSchema(`${DOC_ID}#${at}${pointer('content', media, 'schema')}`)!;
-  const ok = validate(media.endsWith('json') ? res.body : res.text);
-  expect(ok, `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)}\n${res.text.slice(0, 400)}`).toBe(true);
-  if (res.status >= 400) expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
-  if (path !== null) exercised.add(`${method} ${path}`);
-  if (path !== null) statuses.add(`${method} ${path} ${res.status}`);
-}
-
-/** Sends a request, asserts its status, and checks it against the document. */
-async function call(server: TestServer, method: string, path: string, template: string | null, status: number, opts?: ReqOptions): Promise<HttpResult> {
-  const res = await server.req(method.toUpperCase(), path, opts);
-  expect(res.status, `${method} ${path}: ${res.text.slice(0, 300)}`).toBe(status);
-  conforms(template, method, res);
-  return res;
-}
 
 beforeAll(async () => {
   [demo, fx] = await Promise.all([startTestServer(ROOT), startTestServer(FIXTURE)]);
-  const res = await demo.req('GET', '/openapi.json', { key: DEMO.acme });
-  expect(res.status).toBe(200);
-  doc = res.body;
-  // The document's own members are not JSON Schema: ajv learns them as inert keywords, so it
-  // can hold the document whole and resolve pointers into it.
-  for (const member of Object.keys(doc)) ajv.addKeyword({ keyword: member });
-  ajv.addSchema(doc, DOC_ID);
+  await loadDocument(demo, DEMO.acme);
 });
 
 afterAll(async () => {
@@ -126,6 +71,16 @@ describe('the document', () => {
     expect(doc.security).toEqual([{ bearerAuth: [] }, { apiKeyHeader: [] }, { basicAuth: [] }]);
     expect(doc.paths['/health'].get.security).toEqual([]);
     expect(doc.paths['/metrics'].get.security).toEqual([]);
+  });
+
+  it('declares OData-Version on every /odata response, and OData error JSON for every /odata error', () => {
+    for (const [path, item] of Object.entries<any>(doc.paths).filter(([p]) => p.startsWith('/odata'))) {
+      for (const [status, r] of Object.entries<any>(item.get.responses)) {
+        const response = r.$ref ? doc.components.responses[String(r.$ref).split('/').pop()!] : r;
+        expect(response.headers['OData-Version'], `${path} ${status}`).toEqual({ $ref: '#/components/headers/ODataVersion' });
+        if (Number(status) >= 400) expect(response.content, `${path} ${status}`).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/ODataError' } } });
+      }
+    }
   });
 });
 
@@ -259,7 +214,8 @@ describe('every response conforms to the document', () => {
       ['get', '/ready', '/ready'], ['get', '/openapi.json', '/openapi.json'], ['get', '/v1/datasets/orders', '/v1/datasets/{name}'],
       ['post', '/v1/query', '/v1/query'], ['post', '/v1/query/sql', '/v1/query/sql'], ['get', '/v1/usage', '/v1/usage'],
       ['get', '/v1/admin/usage', '/v1/admin/usage'], ['post', '/v1/admin/cache/purge', '/v1/admin/cache/purge'],
-      ['post', '/v1/admin/reload', '/v1/admin/reload'],
+      ['post', '/v1/admin/reload', '/v1/admin/reload'], ['get', '/odata', '/odata'], ['get', '/odata/', '/odata/'],
+      ['get', '/odata/$metadata', '/odata/$metadata'], ['get', '/odata/orders', '/odata/{set}'], ['get', '/odata/orders/$count', '/odata/{set}/$count'],
     ] as const) {
       await call(fx, method, path, template, 429, { ...limited, ...(method === 'post' && { body: { dataset: 'orders', metrics: ['revenue'] } }) });
     }
@@ -268,12 +224,66 @@ describe('every response conforms to the document', () => {
   it('X-Tenant-Id: 403 from a non-admin key, 400 when an admin sends a bad one, on every keyed endpoint', async () => {
     for (const [path, template] of [
       ['/ready', '/ready'], ['/openapi.json', '/openapi.json'], ['/v1/datasets', '/v1/datasets'],
-      ['/v1/usage', '/v1/usage'], ['/v1/admin/usage', '/v1/admin/usage'],
+      ['/v1/usage', '/v1/usage'], ['/v1/admin/usage', '/v1/admin/usage'], ['/odata', '/odata'], ['/odata/', '/odata/'],
+      ['/odata/$metadata', '/odata/$metadata'], ['/odata/orders', '/odata/{set}'], ['/odata/orders/$count', '/odata/{set}/$count'],
     ] as const) {
       const refused = await call(demo, 'get', path, template, 403, { key: DEMO.acme, headers: { 'X-Tenant-Id': 'globex_inc' } });
-      expect(refused.body.field).toBe('X-Tenant-Id');
+      expect(refused.body.field ?? refused.body.error.target).toBe('X-Tenant-Id');
       await call(demo, 'get', path, template, 400, { key: DEMO.admin, headers: { 'X-Tenant-Id': 'not a tenant' } });
     }
+  });
+
+  it('OData: service document, $metadata, rows with every query option, paging, $count, and every error', async () => {
+    // /odata redirects to the service root (after authentication): fetch must not follow it.
+    const raw = await fetch(`${demo.url}/odata`, { redirect: 'manual', headers: authHeaders(DEMO.acme, 'basic') });
+    const redirect = { status: raw.status, headers: raw.headers, text: await raw.text(), body: null };
+    expect(redirect.status).toBe(301);
+    conforms('/odata', 'get', redirect);
+    await call(demo, 'get', '/odata', '/odata', 401);
+    const services = await call(demo, 'get', '/odata/', '/odata/', 200, { key: DEMO.acme, auth: 'basic' });
+    expect(services.body.value.map((s: { name: string }) => s.name)).toContain('orders');
+    await call(demo, 'get', '/odata/', '/odata/', 401, { key: 'sk_not_a_key', auth: 'basic' });
+    const xml = await call(demo, 'get', '/odata/$metadata', '/odata/$metadata', 200, { key: DEMO.acme });
+    expect(xml.text).toContain('<EntityType Name="orders">');
+    await call(demo, 'get', '/odata/$metadata', '/odata/$metadata', 401, { key: FX.expired });
+
+    const rows = '/odata/{set}';
+    const page1 = await call(demo, 'get', '/odata/orders?$select=region,revenue&$count=true&$orderby=region%20desc', rows, 200, {
+      key: DEMO.acme, headers: { Prefer: 'odata.maxpagesize=3' },
+    });
+    expect(page1.headers.get('preference-applied')).toBe('odata.maxpagesize=3');
+    expect(page1.body.value).toHaveLength(3);
+    const next = new URL(page1.body['@odata.nextLink']);
+    expect(next.origin).toBe(new URL(demo.url).origin);
+    const page2 = await call(demo, 'get', `${next.pathname}${next.search}`, rows, 200, { key: DEMO.acme, headers: { Prefer: 'odata.maxpagesize=3' } });
+    expect(page1.body.value.length + page2.body.value.length).toBe(page1.body['@odata.count']);
+    const edited = await call(demo, 'get', `${next.pathname}${next.search.replace('desc', 'asc')}`, rows, 400, { key: DEMO.acme });
+    expect(edited.body.error).toMatchObject({ code: 'invalid-skiptoken', target: '$skiptoken' });
+    await call(demo, 'get', `/odata/orders?$filter=region%20eq%20'EU'%20and%20order_date%20ge%202024-07-01&$top=2&$skip=1`, rows, 200, { key: DEMO.acme });
+    await call(demo, 'get', '/odata/orders?$apply=groupby((region),aggregate(revenue%20with%20sum%20as%20total))&$format=json', rows, 200, { key: DEMO.acme });
+    await call(demo, 'get', '/odata/orders?$top=1', rows, 200, { key: DEMO.acme, auth: 'x-api-key' });
+    const bad = await call(demo, 'get', '/odata/orders?$filter=regoin%20eq%20%27EU%27', rows, 400, { key: DEMO.acme });
+    expect(bad.body.error.target).toBe('$filter');
+    await call(demo, 'get', '/odata/orders?$expand=x', rows, 400, { key: DEMO.acme });
+    await call(demo, 'get', '/odata/ordrs', rows, 404, { key: DEMO.acme });
+    await call(demo, 'get', '/odata/orders', rows, 401);
+    await call(fx, 'get', '/odata/customers', rows, 403, { key: FX.viewer });
+    await call(fx, 'get', '/odata/offline', rows, 503, { key: FX.analyst });
+    await call(fx, 'get', '/odata/slow', rows, 504, { key: FX.analyst });
+    const failed = await call(fx, 'get', '/odata/broken', rows, 500, { key: FX.analyst });
+    expect(failed.text).not.toMatch(/no_such_table|SELECT/i);
+
+    const count = '/odata/{set}/$count';
+    const n = await call(demo, 'get', `/odata/orders/$count?$filter=region%20eq%20'EU'`, count, 200, { key: DEMO.acme });
+    expect(Number(n.text)).toBeGreaterThan(0);
+    await call(demo, 'get', '/odata/orders/$count?$apply=groupby((region))', count, 200, { key: DEMO.acme });
+    await call(demo, 'get', '/odata/orders/$count?$filter=region%20eq', count, 400, { key: DEMO.acme });
+    await call(demo, 'get', '/odata/ordrs/$count', count, 404, { key: DEMO.acme });
+    await call(demo, 'get', '/odata/orders/$count', count, 401);
+    await call(fx, 'get', '/odata/customers/$count', count, 403, { key: FX.viewer });
+    await call(fx, 'get', '/odata/offline/$count', count, 503, { key: FX.analyst });
+    await call(fx, 'get', '/odata/slow/$count', count, 504, { key: FX.analyst });
+    await call(fx, 'get', '/odata/broken/$count', count, 500, { key: FX.analyst });
   });
 
   it('unknown paths and methods answer 404 problem+json', async () => {
@@ -299,5 +309,6 @@ describe('every response conforms to the document', () => {
     // Only the 500s of endpoints that cannot fail short of a bug stay unprovoked.
     expect(declared.filter((d) => !statuses.has(d)).every((d) => d.endsWith(' 500'))).toBe(true);
     expect(statuses).toContain('post /v1/query 500');
+    expect(statuses).toContain('get /odata/{set} 500');
   });
 });
