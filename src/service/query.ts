@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { QueryCache } from '../cache/query-cache.ts';
+import { QueryCache, type EntryScope } from '../cache/query-cache.ts';
 import type { Catalog, FieldType } from '../catalog/types.ts';
 import { assertScopeFits, compileCount, compilePlan } from '../sql/compile.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
@@ -72,6 +72,12 @@ export function prepareQuery(catalog: Catalog, principal: Principal, body: unkno
   return { plan, compiled, resultKey };
 }
 
+/** Whose entry a result is, for purges by dataset or tenant. */
+function cacheScopeOf(plan: QueryPlan): EntryScope {
+  const s = plan.scope;
+  return { dataset: plan.dataset.name, tenant: s.kind === 'tenant' ? s.tenant : s.kind === 'all-tenants' ? '_all' : '_global' };
+}
+
 /** Runs a prepared query on its source and shapes the spec's response. */
 export async function executePrepared(registry: SourceRegistry, { plan, compiled }: Prepared): Promise<QueryResult> {
   const started = performance.now();
@@ -103,10 +109,7 @@ export async function executeCached(
   const started = performance.now();
   const { plan, compiled } = prepared;
   const key = prepared.resultKey ?? resultKeyOf(plan, compiled);
-  const scope = {
-    dataset: plan.dataset.name,
-    tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : plan.scope.kind === 'all-tenants' ? '_all' : '_global',
-  };
+  const scope = cacheScopeOf(plan);
   const { value, hit } = await cache.getOrRun(key, plan.dataset.cacheTtlSeconds, scope, async () => {
     const r = await executePrepared(registry, prepared);
     return { rows: r.rows, truncated: r.meta.truncated };
@@ -124,10 +127,7 @@ export async function executeCached(
 export async function executeCount(cache: QueryCache, registry: SourceRegistry, plan: QueryPlan): Promise<number> {
   const compiled = compileCount(plan);
   const key = QueryCache.keyFor({ dataset: `${plan.dataset.name}#count`, source: plan.target.source, tenant: plan.target.tenant, sql: compiled.sql, parameters: compiled.parameters });
-  const scope = {
-    dataset: plan.dataset.name,
-    tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : plan.scope.kind === 'all-tenants' ? '_all' : '_global',
-  };
+  const scope = cacheScopeOf(plan);
   const { value } = await cache.getOrRun(key, plan.dataset.cacheTtlSeconds, scope, async () => {
     const { rows } = await registry.executor(plan.target.source, plan.target.tenant).run({
       sql: compiled.sql, parameters: compiled.parameters, columnTypes: ['integer'], timeoutMs: plan.timeoutMs,

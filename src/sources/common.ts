@@ -3,6 +3,7 @@
  * source errors, the pool queue bound, and the backstop that ends a request whose
  * in-database cancellation did not come back.
  */
+import type { ExecRequest } from './types.ts';
 import type { Source } from '../catalog/types.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
@@ -52,6 +53,15 @@ export function unavailable(source: Source, cause: unknown): GatewayError {
     headers: { 'Retry-After': '5' },
     cause,
   });
+}
+
+/** The ping every executor answers: `SELECT 1` through its own run(); any failure is 503. */
+export async function pingWith(source: Source, run: (req: ExecRequest) => Promise<unknown>): Promise<void> {
+  try {
+    await run({ sql: 'SELECT 1', parameters: [], columnTypes: ['integer'], timeoutMs: 5_000, tenant: null });
+  } catch (err) {
+    throw unavailable(source, err);
+  }
 }
 
 export function timedOut(source: Source, timeoutMs: number, cause?: unknown): GatewayError {

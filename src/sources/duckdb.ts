@@ -7,7 +7,7 @@ import { DOUBLE, DuckDBInstance, DuckDBDateValue, DuckDBTimestampValue } from '@
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
-import { queryFailed, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
+import { pingWith, queryFailed, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
 import { normaliseRow } from './normalise.ts';
 import type { ExecRequest, ExecResult, Executor } from './types.ts';
 
@@ -154,13 +154,7 @@ export function createDuckdbExecutor(source: Source, tenant: string | null): Exe
 
   return {
     run,
-    async ping() {
-      try {
-        await run({ sql: 'SELECT 1', parameters: [], columnTypes: ['integer'], timeoutMs: 5_000, tenant: null });
-      } catch (err) {
-        throw unavailable(source, err);
-      }
-    },
+    ping: () => pingWith(source, run),
     async close() {
       closing = true;
       if (inUse > 0) await new Promise<void>((resolve) => (drained = resolve));

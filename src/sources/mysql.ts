@@ -8,6 +8,7 @@ import mysql from 'mysql2/promise';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
+  pingWith,
   errorCode, isNetworkError, num, queryFailed, queueLimitFor, resolveConnection, str, timedOut,
   unavailable, withDeadline,
 } from './common.ts';
@@ -150,13 +151,7 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
 
   return {
     run,
-    async ping() {
-      try {
-        await run({ sql: 'SELECT 1', parameters: [], columnTypes: ['integer'], timeoutMs: 5_000, tenant: null });
-      } catch (err) {
-        throw unavailable(source, err);
-      }
-    },
+    ping: () => pingWith(source, run),
     async close() {
       closing = true;
       if (inUse > 0) await new Promise<void>((resolve) => (drained = resolve));

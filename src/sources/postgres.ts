@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
+  pingWith,
   assertTenantId, errorCode, isNetworkError, num, queryFailed, queueLimitFor, resolveConnection,
   str, timedOut, unavailable, withDeadline,
 } from './common.ts';
@@ -130,13 +131,7 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
 
   return {
     run,
-    async ping() {
-      try {
-        await run({ sql: 'SELECT 1', parameters: [], columnTypes: ['integer'], timeoutMs: 5_000, tenant: null });
-      } catch (err) {
-        throw unavailable(source, err);
-      }
-    },
+    ping: () => pingWith(source, run),
     // pool.end() closes idle clients now and the others as they are released: a drain.
     close: () => pool.end(),
     stats: () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),

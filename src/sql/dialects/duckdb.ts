@@ -1,6 +1,6 @@
 import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import { compileOnlyKysely } from './kysely-compile-only.ts';
-import { orderNullsLast, quoteDoubleQuoted, truncateWithDateTrunc } from './postgres.ts';
+import { likeWithEscape, orderNullsLast, quoteDoubleQuoted, standardTransform, truncateWithDateTrunc } from './standard.ts';
 import type { SqlDialect } from './types.ts';
 
 /** DuckDB speaks PostgreSQL's quoting and `$n` placeholders, so kysely's PG compiler fits. */
@@ -18,18 +18,7 @@ export const duckdbDialect: SqlDialect = {
       default: return sql`CAST(${v} AS VARCHAR)`;
     }
   },
-  transform(kind, e) {
-    switch (kind) {
-      case 'lower': return sql`LOWER(${e})`;
-      case 'upper': return sql`UPPER(${e})`;
-      case 'date': return sql`CAST(${e} AS DATE)`;
-      default: return sql`EXTRACT(${sql.raw(kind.toUpperCase())} FROM ${e})`;
-    }
-  },
-  like(expr, pattern, caseInsensitive) {
-    return caseInsensitive
-      ? sql`${expr} ILIKE ${pattern} ESCAPE '\\'`
-      : sql`${expr} LIKE ${pattern} ESCAPE '\\'`;
-  },
+  transform: standardTransform,
+  like: likeWithEscape,
   orderTerms: orderNullsLast,
 };

@@ -1,5 +1,6 @@
 import { MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, sql } from 'kysely';
 import { compileOnlyKysely } from './kysely-compile-only.ts';
+import { standardTransform } from './standard.ts';
 import type { SqlDialect } from './types.ts';
 
 /** MySQL and MariaDB: no date_trunc, no ILIKE, no NULLS LAST. */
@@ -25,14 +26,7 @@ export const mysqlDialect: SqlDialect = {
       default: return sql`${v}`;
     }
   },
-  transform(kind, e) {
-    switch (kind) {
-      case 'lower': return sql`LOWER(${e})`;
-      case 'upper': return sql`UPPER(${e})`;
-      case 'date': return sql`CAST(${e} AS DATE)`;
-      default: return sql`EXTRACT(${sql.raw(kind.toUpperCase())} FROM ${e})`;
-    }
-  },
+  transform: standardTransform,
   like(expr, pattern, caseInsensitive) {
     // Backslash is MySQL's default LIKE escape. Default collations ignore case, so the
     // case-sensitive form compares bytes.

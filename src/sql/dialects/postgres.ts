@@ -1,22 +1,7 @@
 import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
-import type { TimeGrain } from '../../catalog/types.ts';
 import { compileOnlyKysely } from './kysely-compile-only.ts';
-import type { Expr, SqlDialect } from './types.ts';
-
-export function quoteDoubleQuoted(id: string): string {
-  return `"${id.replace(/"/g, '""')}"`;
-}
-
-/** date_trunc is ISO (Monday) for weeks in both PostgreSQL and DuckDB. */
-export function truncateWithDateTrunc(grain: TimeGrain, expr: Expr): Expr {
-  const unit = sql.lit(grain);
-  return grain === 'hour' ? sql`date_trunc(${unit}, ${expr})` : sql`CAST(date_trunc(${unit}, ${expr}) AS DATE)`;
-}
-
-/** NULLS LAST is standard SQL; PostgreSQL and DuckDB both take it. */
-export function orderNullsLast(column: Expr, direction: 'asc' | 'desc'): Expr[] {
-  return [direction === 'asc' ? sql`${column} asc nulls last` : sql`${column} desc nulls last`];
-}
+import { likeWithEscape, orderNullsLast, quoteDoubleQuoted, standardTransform, truncateWithDateTrunc } from './standard.ts';
+import type { SqlDialect } from './types.ts';
 
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
@@ -33,18 +18,7 @@ export const postgresDialect: SqlDialect = {
       default: return sql`CAST(${v} AS TEXT)`;
     }
   },
-  transform(kind, e) {
-    switch (kind) {
-      case 'lower': return sql`LOWER(${e})`;
-      case 'upper': return sql`UPPER(${e})`;
-      case 'date': return sql`CAST(${e} AS DATE)`;
-      default: return sql`EXTRACT(${sql.raw(kind.toUpperCase())} FROM ${e})`;
-    }
-  },
-  like(expr, pattern, caseInsensitive) {
-    return caseInsensitive
-      ? sql`${expr} ILIKE ${pattern} ESCAPE '\\'`
-      : sql`${expr} LIKE ${pattern} ESCAPE '\\'`;
-  },
+  transform: standardTransform,
+  like: likeWithEscape,
   orderTerms: orderNullsLast,
 };
