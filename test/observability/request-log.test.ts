@@ -1,0 +1,40 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/catalog/load.ts';
+import { createApp } from '../../src/http/app.ts';
+import { Gateway, stateFor } from '../../src/service/gateway.ts';
+import { writeTinyConfig } from '../helpers/gateway-fixture.ts';
+
+const config = writeTinyConfig((k) => `api_keys:
+  - { key: "${k.a}", tenant: a, role: analyst }
+`, ['a']);
+
+describe('request log', () => {
+  it('one line per request with id, key id, tenant, route, status and ms, and never a key', async () => {
+    const lines: string[] = [];
+    const out = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const { catalog } = await loadConfig(config.dir);
+    const gateway = new Gateway(stateFor(catalog!), pino({ level: 'info' }, out));
+    const app = createApp(gateway);
+    const key = config.keys.a!;
+    const body = JSON.stringify({ dataset: 'sales', metrics: ['revenue'] });
+    const sent = [
+      await app.request('/v1/query', { method: 'POST', body, headers: { authorization: `Bearer ${key}` } }),
+      await app.request('/v1/query', { method: 'POST', body, headers: { 'x-api-key': key } }),
+      await app.request('/v1/query', { method: 'POST', body, headers: { authorization: `Basic ${Buffer.from(`user:${key}`).toString('base64')}` } }),
+      await app.request('/v1/datasets?api_key=' + key, { headers: { authorization: `Bearer ${key}x` } }),
+    ];
+    expect(sent.map((r) => r.status)).toEqual([200, 200, 200, 401]);
+    await new Promise((r) => setTimeout(r, 20));
+    const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+    expect(requests).toHaveLength(4);
+    for (const [i, r] of requests.entries()) {
+      expect(r).toMatchObject({ req_id: sent[i]!.headers.get('x-request-id'), status: sent[i]!.status });
+      expect(typeof r.ms).toBe('number');
+    }
+    expect(requests[0]).toMatchObject({ key_id: catalog!.apiKeys[0]!.id, tenant: 'a', route: '/v1/query', method: 'POST' });
+    for (const l of lines) expect(l).not.toContain(key);
+    await gateway.close();
+  });
+});
