@@ -129,7 +129,8 @@ export function odataRoutes(): Hono<GatewayEnv> {
     detail.cacheHit = result.cached;
 
     const withKey = !options.apply && (options.select === null || options.select.some((s: SelectItem) => s.kind === 'star' || (s.kind === 'property' && s.path[0] === KEY_PROPERTY)));
-    const dims = columns.map((col, i) => (col.kind === 'dimension' ? i : -1)).filter((i) => i >= 0);
+    // The key is every grouped dimension's value, selected or not: it identifies the row.
+    const dims = plan.dimensions.map((_, i) => i);
     // OData JSON: Int64 and Decimal are numbers unless the client asked for IEEE754Compatible
     // (then strings, exact). The executors give exact strings only beyond 2^53.
     const ieee = /IEEE754Compatible=true/i.test(c.req.header('accept') ?? '') || /IEEE754Compatible=true/i.test(c.req.query('$format') ?? '');
@@ -141,7 +142,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
       const entity: Record<string, unknown> = {};
       if (withKey) entity[KEY_PROPERTY] = JSON.stringify(dims.map((i) => row[i]));
       columns.forEach((col, i) => {
-        const v = row[i];
+        const v = row[col.index!];
         entity[col.name] = !numeric[i] || v === null || v === undefined ? v : ieee ? String(v) : Number(v);
       });
       return entity;

@@ -47,6 +47,8 @@ function operand(e: Expr, scope: Scope, option: string): Operand | null {
     if (!ok) unsupported(option, e.pos, `${e.name}() of a ${t} property`);
     return { field: inner.field, transform };
   }
+  // Name the function semgate lacks rather than calling `length(x) eq 2` a comparison of two values.
+  if (e.kind === 'call' && !TRANSFORMS[e.name]) unsupported(option, e.pos, `the function ${e.name}()`);
   return null;
 }
 

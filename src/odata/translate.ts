@@ -11,6 +11,8 @@ export interface ODataColumn {
   readonly name: string;
   readonly alias: string;
   readonly kind: 'dimension' | 'metric';
+  /** Where its value is in a result row (the plan's order: dimensions, then metrics). */
+  readonly index?: number;
 }
 
 export interface ODataPlan {
@@ -76,7 +78,12 @@ function applySelection(steps: readonly Transformation[], scope: Scope, set: Ent
   const aggregate = (items: readonly AggregateItem[]): void => {
     for (const item of items) {
       const f = aggregateField(item, scope);
-      if (set.byName.has(f.alias) && set.byName.get(f.alias)!.field !== f.alias) {
+      // An alias may not take another property's name (`revenue with sum as channel` would
+      // hand out revenue as 'channel') nor an earlier output's; only a metric aggregated
+      // under its own name (`aggregate(revenue)`, `revenue with sum as revenue`) keeps it.
+      const source = item.kind === 'custom' ? item.name : item.kind === 'with' && item.expr.kind === 'property' ? item.expr.path[0] : null;
+      const prop = set.byName.get(f.alias);
+      if ((prop && !(prop.kind === 'metric' && source === f.alias)) || sel.columns.some((c) => c.name === f.alias)) {
         unsupported('$apply', item.pos, `the alias '${f.alias}', which is already a property`);
       }
       sel.metrics.push(f);
@@ -165,5 +172,13 @@ export function translateQuery(catalog: Catalog, p: Principal, set: EntitySet, o
     dimensions: dedupe(sel.dimensions, '$select'), metrics: dedupe(sel.metrics, '$select'),
     where: sel.where, having: sel.having, orderBy, limit: page.limit, offset: page.offset,
   });
-  return { plan, columns: sel.columns };
+  // Rows come in the plan's order (dimensions first), whatever order $select named them in.
+  const order = [...plan.dimensions, ...plan.metrics].map((f) => f.alias);
+  let columns = sel.columns.map((col) => ({ ...col, index: order.indexOf(col.alias) }));
+  // $select after $apply projects what the transformations produced.
+  if (options.apply && options.select && !options.select.some((i) => i.kind === 'star')) {
+    const names = new Set(options.select.map((i) => (i.kind === 'property' ? i.path[0] : '')));
+    columns = columns.filter((col) => names.has(col.name));
+  }
+  return { plan, columns };
 }

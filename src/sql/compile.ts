@@ -59,7 +59,8 @@ function groupedSelect(plan: QueryPlan, d: SqlDialect) {
     q = q.where(sql<SqlBool>`${sql.id('t', ds.layout.tenantColumn)} = ${scope.tenant}`);
   }
   if (plan.where) q = q.where(bool(conditionExpr(plan.where, d)));
-  if (plan.dimensions.length > 0 && plan.metrics.length > 0) {
+  // A metric filter needs GROUP BY even when no metric is selected: DISTINCT has no HAVING.
+  if (plan.dimensions.length > 0 && (plan.metrics.length > 0 || plan.having)) {
     q = q.groupBy(plan.dimensions.map((_, i) => sql.raw(String(i + 1))));
   } else if (plan.metrics.length === 0) {
     q = q.distinct();
