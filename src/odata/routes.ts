@@ -122,7 +122,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
     endTime(c, 'plan');
     Object.assign(detail, describePlan(plan));
     startTime(c, 'db');
-    const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, { plan, compiled: compilePlan(plan) });
+    const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, { plan, compiled: compilePlan(plan) }, /\bno-cache\b/i.test(c.req.header('cache-control') ?? ''));
     const count = options.count ? await executeCount(c.get('gateway').cache, registry, plan) : null;
     endTime(c, 'db');
     detail.rows = result.rows.length;

@@ -27,6 +27,10 @@ export interface EngineEnv {
   readonly rows: readonly OrderRow[];
   /** Tenant -> the schema name its `{tenant}.orders` resolves to. */
   readonly schemaOf: (tenant: string) => string;
+  /** The `${VAR}`s the fixture was loaded with (to start a server on the same databases). */
+  readonly loadEnv: Readonly<Record<string, string>>;
+  /** Where each layout keeps each tenant's rows, for raw SQL of a test's own. */
+  readonly tables: OracleTables;
   close(): Promise<void>;
 }
 
@@ -163,7 +167,8 @@ export async function setupEngine(engine: Engine): Promise<EngineEnv> {
   const rows = generateOrders(TENANTS, ROWS_PER_TENANT);
   const seeded = await SEEDERS[engine](prefix, rows);
   try {
-    const catalog = await loadIsolationCatalog(engine, { ...seeded.env, PREFIX: prefix, SCHEMA_PREFIX: prefix });
+    const loadEnv = { ...seeded.env, PREFIX: prefix, SCHEMA_PREFIX: prefix };
+    const catalog = await loadIsolationCatalog(engine, loadEnv);
     const registry = new SourceRegistry(catalog.sources);
     const template = catalog.datasets.get('orders_shared')!;
     const columns = new Map(template.dimensions.map((d) => [d.name, d.expr ?? d.name]));
@@ -175,6 +180,8 @@ export async function setupEngine(engine: Engine): Promise<EngineEnv> {
       oracle: new RawOracle(seeded.tables, columns, segments),
       rows,
       schemaOf: (t) => catalog.tenants.get(t)?.schema ?? t,
+      loadEnv,
+      tables: seeded.tables,
       async close() {
         await registry.close();
         await seeded.teardown();
