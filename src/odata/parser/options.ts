@@ -145,12 +145,7 @@ function parseSelectItem(c: Cursor): SelectItem {
       // An action or function (optionally with its parameter names).
       const isOp = m.open ? parts.length > 1 || c.peek() === '(' : m.action(name) || m.func(name, parts.length > 1) !== undefined;
       if (!isOp || (parts.length > 1 && !m.namespace(parts.slice(0, -1)))) c.fail(`'${parts.join('.')}' is not a known property`, at);
-      if (c.peek() === '(' && !looksLikeOptions(c)) {
-        c.pos++;
-        do c.expectIdent('expected a parameter name');
-        while (c.eat(','));
-        c.expect(')', "expected ')' after the parameter names");
-      }
+      if (c.peek() === '(' && !looksLikeOptions(c)) parameterNames(c);
       what ??= 'action or function';
       break;
     }
@@ -161,10 +156,7 @@ function parseSelectItem(c: Cursor): SelectItem {
       break;
     }
     if (c.peek() === '(' && m.open) {
-      c.pos++;
-      do c.expectIdent('expected a parameter name');
-      while (c.eat(','));
-      c.expect(')', "expected ')' after the parameter names");
+      parameterNames(c);
       what ??= 'action or function';
       break;
     }
@@ -180,4 +172,12 @@ function parseSelectItem(c: Cursor): SelectItem {
 /** `Name(` followed by `$opt=` / `opt=` / `@x=`: nested options, not parameter names. */
 function looksLikeOptions(c: Cursor): boolean {
   return /^\((?:\$|@|[A-Za-z]+=)/.test(c.s.slice(c.pos, c.pos + 20));
+}
+
+/** `(a,b)` after an action or function name in $select: its parameter names. */
+function parameterNames(c: Cursor): void {
+  c.pos++;
+  do c.expectIdent('expected a parameter name');
+  while (c.eat(','));
+  c.expect(')', "expected ')' after the parameter names");
 }
