@@ -15,38 +15,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BENCH_KEY, benchConfigDir, root as benchRoot } from './config.ts';
 import autocannon from 'autocannon';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' }, warmup: { type: 'string' }, redis: { type: 'boolean' } } });
 const SECONDS = Number(values.seconds ?? 10);
 const CONNECTIONS = Number(values.connections ?? 32);
 const WARMUP = Number(values.warmup ?? 3);
-const root = new URL('..', import.meta.url).pathname;
+const root = benchRoot;
 const BASE_PORT = 19000 + Math.floor(Math.random() * 900);
 const TICK_MS = 1000 / Number(execSync('getconf CLK_TCK').toString().trim() || 100);
-const KEY = 'sk_bench_acme';
+const KEY = BENCH_KEY;
 const QUERY = { dataset: 'orders', dimensions: ['region'], metrics: ['revenue', 'order_count'] };
-
-/**
- * The demo catalog and data with one bench key. `full`: a rate limit so high it never
- * refuses but is consumed on every request; `lean`: no limit at all (the limiter is skipped).
- */
-function configDir(kind: 'full' | 'lean'): string {
-  const dir = mkdtempSync(join(tmpdir(), `sg-bench-${kind}-`));
-  writeFileSync(join(dir, 'catalog.yaml'), readFileSync(join(root, 'catalog.yaml')));
-  // init_sql is relative to the config dir: point it back at the repo's demo data.
-  const sources = readFileSync(join(root, 'sources.yaml'), 'utf8').replace(/init_sql:\s*\S+/, `init_sql: ${join(root, 'examples/demo/init.sql')}`);
-  writeFileSync(join(dir, 'sources.yaml'), sources);
-  writeFileSync(join(dir, 'api-keys.yaml'), [
-    'api_keys:', `  - key: "${KEY}"`, '    tenant: acme_corp', '    role: analyst',
-    ...(kind === 'full' ? ['    rate_limit: "100000000/hour"'] : []), '',
-  ].join('\n'));
-  return dir;
-}
 
 function start(args: string[], env: Record<string, string>): ChildProcess {
   const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
@@ -131,7 +114,7 @@ async function measure(row: Row, url: string, pid: number): Promise<Result> {
   };
 }
 
-const dirs = { full: configDir('full'), lean: configDir('lean') };
+const dirs = { full: benchConfigDir('full'), lean: benchConfigDir('lean') };
 const ports = { bare: BASE_PORT, full: BASE_PORT + 1, lean: BASE_PORT + 2 };
 const children = {
   bare: start(['--import', 'tsx', join(root, 'bench/bare-server.ts'), String(ports.bare)], {}),

@@ -37,8 +37,20 @@ export class UsageStats {
   private readonly days = new Map<string, TenantDay>();
   constructor(private readonly now: () => Date = () => new Date()) {}
 
+  private today = { date: '', until: 0 };
+
+  /** The UTC date, worked out again only after midnight (this runs on every request). */
+  private date(): string {
+    const now = this.now().getTime();
+    if (now >= this.today.until || now < this.today.until - 86_400_000) {
+      const d = new Date(now);
+      this.today = { date: d.toISOString().slice(0, 10), until: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) };
+    }
+    return this.today.date;
+  }
+
   private day(tenant: string): TenantDay {
-    const date = this.now().toISOString().slice(0, 10);
+    const date = this.date();
     let d = this.days.get(tenant);
     if (!d || d.date !== date) {
       d = { date, queries: 0, totalMs: 0, window: [], cacheHits: 0, rateLimitHits: 0, errors: 0, lastActive: d?.lastActive ?? null };
