@@ -74,6 +74,12 @@ function entitySet(ds: Dataset, p: Principal): EntitySet {
   };
 }
 
+/** One entity set, if the principal may see its dataset: what a request for rows needs. */
+export function entitySetOf(catalog: Catalog, p: Principal, name: string): EntitySet | null {
+  const ds = catalog.datasets.get(name);
+  return ds && datasetVisible(ds, p) ? entitySet(ds, p) : null;
+}
+
 /** The model one principal sees: what `$metadata` describes and what queries may name. */
 export function entityModel(catalog: Catalog, p: Principal): EntityModel {
   const sets = [...catalog.datasets.values()].filter((d) => datasetVisible(d, p)).map((d) => entitySet(d, p));

@@ -12,7 +12,7 @@ import { executeCached, executeCount } from '../service/query.ts';
 import { compilePlan } from '../sql/compile.ts';
 import { ODataSyntaxError, type SelectItem } from './ast.ts';
 import { METADATA_CONTENT_TYPE, metadataXml, serviceDocument } from './metadata.ts';
-import { entityModel, KEY_PROPERTY, type EntitySet } from './model.ts';
+import { entityModel, entitySetOf, KEY_PROPERTY, type EntitySet } from './model.ts';
 import { odataError } from './errors.ts';
 import { queryHash, readToken, signToken, tokenSecret } from './paging.ts';
 import { parseQueryOptions } from './parser/index.ts';
@@ -52,7 +52,7 @@ function serviceRoot(c: Context<GatewayEnv>): string {
 function entitySetFor(c: Context<GatewayEnv>, name: string): EntitySet {
   const { catalog } = c.get('state');
   const p = c.get('principal')!;
-  const set = entityModel(catalog, p).byName.get(name);
+  const set = entitySetOf(catalog, p, name);
   if (set) return set;
   const ds = catalog.datasets.get(name);
   if (ds && !datasetVisible(ds, p)) throw new GatewayError('auth.dataset_forbidden', 403, `This key may not read '${name}'.`);
