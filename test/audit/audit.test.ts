@@ -11,6 +11,7 @@ import type { Catalog } from '../../src/catalog/types.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
 import { rawPostgres } from '../helpers/seed.ts';
+import { MEM_SOURCE } from '../helpers/gateway-fixture.ts';
 import { requireServices, services } from '../helpers/services.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 
@@ -19,11 +20,7 @@ const KEYS = { analyst: 'sk-audit-analyst-1', limited: 'sk-audit-limited-2', vie
 function writeConfig(extraSources = ''): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'semgate-audit-'));
   writeFileSync(path.join(dir, 'sources.yaml'), `sources:
-  - name: mem
-    type: duckdb
-    connection: { path: ":memory:" }
-    init_sql: "CREATE TABLE sales AS SELECT i AS id, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS tenant_id, i * 1.5 AS amount FROM range(1, 101) r(i)"
-  - name: gone
+${MEM_SOURCE}  - name: gone
     type: postgres
     connection: { host: 127.0.0.1, port: 1, database: nothing, user: nobody }
 ${extraSources}

@@ -11,17 +11,25 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/catalog/load.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
 
+/** A sources.yaml entry: 100 sales rows in memory, even ids tenant a's, odd ones b's. */
+export const MEM_SOURCE = `  - name: mem
+    type: duckdb
+    connection: { path: ":memory:" }
+    init_sql: "CREATE TABLE sales AS SELECT i AS id, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS tenant_id, i * 1.5 AS amount FROM range(1, 101) r(i)"
+`;
+
+/** MEM_SOURCE with extra settings (e.g. `pool: { max: 4 }`) under it. */
+export function memSource(extra: string): string {
+  return `${MEM_SOURCE}    ${extra}\n`;
+}
+
 export interface FixtureKeys { [name: string]: string }
 
 export function writeTinyConfig(apiKeysYaml: (keys: FixtureKeys) => string, names: string[]): { dir: string; keys: FixtureKeys } {
   const dir = mkdtempSync(path.join(tmpdir(), 'semgate-fixture-'));
   const keys: FixtureKeys = Object.fromEntries(names.map((n) => [n, `sk_${n}_${randomBytes(8).toString('hex')}`]));
   writeFileSync(path.join(dir, 'sources.yaml'), `sources:
-  - name: mem
-    type: duckdb
-    connection: { path: ":memory:" }
-    init_sql: "CREATE TABLE sales AS SELECT i AS id, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS tenant_id, i * 1.5 AS amount FROM range(1, 101) r(i)"
-`);
+${MEM_SOURCE}`);
   writeFileSync(path.join(dir, 'catalog.yaml'), `datasets:
   - name: sales
     source: mem

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { memSource } from '../helpers/gateway-fixture.ts';
 import { startTestServer, type TestServer } from '../helpers/http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -11,12 +12,7 @@ const ADMIN = 'sk-reload-admin';
 const ANALYST = 'sk-reload-analyst';
 
 const SOURCES = (poolMax: number): string => `sources:
-  - name: mem
-    type: duckdb
-    connection: { path: ":memory:" }
-    pool: { max: ${poolMax} }
-    init_sql: "CREATE TABLE sales AS SELECT i AS id, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS tenant_id, i * 1.5 AS amount FROM range(1, 101) r(i)"
-`;
+${memSource(`pool: { max: ${poolMax} }`)}`;
 const CATALOG = (revenueExpr: string): string => `datasets:
   - name: sales
     source: mem
