@@ -21,10 +21,12 @@ import { parseArgs } from 'node:util';
 import { BENCH_KEY, benchConfigDir, root as benchRoot } from './config.ts';
 import autocannon from 'autocannon';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' }, warmup: { type: 'string' }, redis: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' }, warmup: { type: 'string' }, redis: { type: 'boolean' }, rows: { type: 'string' } } });
 const SECONDS = Number(values.seconds ?? 10);
 const CONNECTIONS = Number(values.connections ?? 32);
 const WARMUP = Number(values.warmup ?? 3);
+/** --rows bare,unknown,...: measure only these (the footer needs bare, unknown, v1-unknown, query-hit). */
+const ONLY = values.rows ? new Set(values.rows.split(',')) : null;
 const root = benchRoot;
 const BASE_PORT = 19000 + Math.floor(Math.random() * 900);
 const TICK_MS = 1000 / Number(execSync('getconf CLK_TCK').toString().trim() || 100);
@@ -71,7 +73,7 @@ function ownCpuMs(): number {
 interface Row {
   readonly name: string;
   readonly adds: string;
-  readonly server: 'bare' | 'full' | 'lean';
+  readonly server: 'bare' | 'floor' | 'full' | 'lean';
   readonly path: string;
   readonly method?: 'GET' | 'POST';
   readonly key?: boolean;
@@ -82,6 +84,7 @@ interface Result { rps: number; p50: number; p99: number; mean: number; cpuUs: n
 
 const ROWS: Row[] = [
   { name: 'bare', adds: 'baseline: GET /bare, bare hono', server: 'bare', path: '/bare', status: 200 },
+  { name: 'floor', adds: 'bare + the least auth + limit + audit can be', server: 'floor', path: '/floor', key: true, status: 200 },
   { name: 'health', adds: 'timing + request id + observe (log, metrics)', server: 'full', path: '/health', status: 200 },
   { name: 'unknown', adds: 'same chain, 404 problem, no key', server: 'full', path: '/bench-unknown', status: 404 },
   { name: 'v1-unknown', adds: 'auth + rate limit + audit (stdout), 404', server: 'full', path: '/v1/bench-unknown', key: true, status: 404 },
@@ -115,17 +118,19 @@ async function measure(row: Row, url: string, pid: number): Promise<Result> {
 }
 
 const dirs = { full: benchConfigDir('full'), lean: benchConfigDir('lean') };
-const ports = { bare: BASE_PORT, full: BASE_PORT + 1, lean: BASE_PORT + 2 };
+const ports = { bare: BASE_PORT, full: BASE_PORT + 1, lean: BASE_PORT + 2, floor: BASE_PORT + 3 };
 const children = {
   bare: start(['--import', 'tsx', join(root, 'bench/bare-server.ts'), String(ports.bare)], {}),
+  floor: start(['--import', 'tsx', join(root, 'bench/floor-server.ts'), String(ports.floor)], { FLOOR_KEY: KEY }),
   full: start([join(root, 'bin/semgate.js'), 'serve', '--port', String(ports.full), '--host', '127.0.0.1'], { SEMGATE_CONFIG_DIR: dirs.full, SEMGATE_AUDIT_SINK: 'stdout' }),
   lean: start([join(root, 'bin/semgate.js'), 'serve', '--port', String(ports.lean), '--host', '127.0.0.1'], { SEMGATE_CONFIG_DIR: dirs.lean, SEMGATE_AUDIT_SINK: 'none' }),
 };
-const urls = { bare: `http://127.0.0.1:${ports.bare}`, full: `http://127.0.0.1:${ports.full}`, lean: `http://127.0.0.1:${ports.lean}` };
+const urls = { floor: `http://127.0.0.1:${ports.floor}`, bare: `http://127.0.0.1:${ports.bare}`, full: `http://127.0.0.1:${ports.full}`, lean: `http://127.0.0.1:${ports.lean}` };
 
 const results = new Map<string, Result>();
 try {
   await ready(children.bare, `${urls.bare}/bare`);
+  await ready(children.floor, `${urls.floor}/bare`);
   await ready(children.full, `${urls.full}/health`);
   await ready(children.lean, `${urls.lean}/health`);
   // The query rows must really be cache hits: fill, then check the second answer says so.
@@ -137,7 +142,7 @@ try {
     const second = await ask();
     if (second.headers.get('x-cache') !== 'HIT') throw new Error(`${server}: the query is not a cache hit (status ${second.status})`);
   }
-  for (const row of ROWS) results.set(row.name, await measure(row, urls[row.server], children[row.server].pid!));
+  for (const row of ROWS) if (!ONLY || ONLY.has(row.name)) results.set(row.name, await measure(row, urls[row.server], children[row.server].pid!));
 } finally {
   for (const c of Object.values(children)) c.kill('SIGTERM');
   for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
@@ -157,7 +162,7 @@ console.log(`${SECONDS} s per row after ${WARMUP} s warm-up, ${CONNECTIONS} conn
 console.log(`query: ${JSON.stringify(QUERY)}\n`);
 table(
   ['row', 'what runs', 'status', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'latency x bare', 'server CPU µs/req', 'CPU x bare', 'client CPU µs/req', 'other load (cores)', 'unexpected'],
-  ROWS.map((row) => {
+  ROWS.filter((row) => results.has(row.name)).map((row) => {
     const r = get(row.name);
     return [row.name, row.adds, String(row.status), r.rps.toFixed(0), String(r.p50), String(r.p99), r.mean.toFixed(2),
       (r.mean / bare.mean).toFixed(2), r.cpuUs.toFixed(0), (r.cpuUs / bare.cpuUs).toFixed(2), r.clientUs.toFixed(0), r.others.toFixed(2), String(r.bad)];
@@ -166,6 +171,7 @@ table(
 
 /** A cost is the difference of two rows that differ only in that cost, against the bare route. */
 const COSTS: [string, string, string][] = [
+  ['the floor of auth + rate limit + audit', 'floor', 'bare'],
   ['base chain (timing, request id, observe)', 'health', 'bare'],
   ['auth + rate limit + audit', 'v1-unknown', 'unknown'],
   ['  auth + audit event only', 'v1-unknown-lean', 'unknown'],
@@ -177,7 +183,7 @@ const COSTS: [string, string, string][] = [
 console.log('');
 table(
   ['middleware / part', 'rows compared', 'Δ mean ms', 'Δ latency / bare', 'Δ CPU µs/req', 'Δ CPU / bare'],
-  COSTS.map(([label, a, b]) => {
+  COSTS.filter(([, a, b]) => results.has(a) && results.has(b)).map(([label, a, b]) => {
     const x = get(a);
     const y = get(b);
     return [label, `${a} - ${b}`, (x.mean - y.mean).toFixed(3), `${(((x.mean - y.mean) / bare.mean) * 100).toFixed(0)}%`,
@@ -185,6 +191,7 @@ table(
   }),
 );
 
+if (!['bare', 'unknown', 'v1-unknown', 'query-hit'].every((r) => results.has(r))) process.exit(0);
 const hit = get('query-hit');
 const added = (get('v1-unknown').mean - get('unknown').mean) / bare.mean;
 const addedCpu = (get('v1-unknown').cpuUs - get('unknown').cpuUs) / bare.cpuUs;

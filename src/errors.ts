@@ -34,7 +34,12 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string> | undefined;
   readonly extensions: Record<string, unknown> | undefined;
   constructor(code: ErrorCode, status: number, message: string, opts: GatewayErrorOptions = {}) {
+    // A 4xx is the caller's mistake, not ours: no stack is captured (it is never shown or
+    // logged, and capturing one cost more than the rest of a 401, 404 or 429 answer).
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'GatewayError';
     this.code = code;
     this.status = status;

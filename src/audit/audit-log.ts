@@ -62,7 +62,7 @@ export class AuditLog {
 
   record(e: AuditEvent): void {
     this.queue.push(JSON.stringify(e));
-    if (this.queue.length >= (this.opts.batch ?? 500)) void this.flush();
+    if (this.queue.length >= (this.opts.batch ?? this.sink.batch ?? 500)) void this.flush();
   }
 
   /** Runs one flush after any in progress; resolves when this one is done. */

@@ -1,16 +1,12 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { requestId } from 'hono/request-id';
-import { timing } from 'hono/timing';
 import { GatewayError } from '../errors.ts';
 import type { Gateway } from '../service/gateway.ts';
-import { authenticate } from './auth.ts';
+import { guard } from './auth.ts';
 import type { GatewayEnv } from './env.ts';
-import { rateLimit } from './limit.ts';
 import { openApiHandler } from './openapi.ts';
-import { observe } from './observe.ts';
-import { problemResponse } from './problem.ts';
-import { requestUuid } from './request-uuid.ts';
+import { frame } from './frame.ts';
+import { problemFor } from './json-body.ts';
 import { restRoutes } from './rest.ts';
 import { odataRoutes } from '../odata/routes.ts';
 
@@ -19,22 +15,10 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** The hono app: one straight road of middleware, then the routes. */
 export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  app.use(timing({ totalDescription: 'total' }));
-  // A caller's X-Request-Id is kept when it is short and plain; otherwise a UUIDv7.
-  app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128, generator: requestUuid }));
-  app.use(async (c, next) => {
-    c.set('gateway', gateway);
-    const state = gateway.acquire();
-    c.set('state', state);
-    try {
-      await next();
-    } finally {
-      gateway.release(state);
-    }
-  });
-  app.use(observe());
+  // Request id, the state the request keeps, timings, headers, then log/usage/metrics/audit.
+  app.use(frame(gateway));
   const tooLarge = (c: Context<GatewayEnv>): Response => {
-    const res = problemResponse(new GatewayError('http.payload_too_large', 413, 'The request body is over 1 MiB.'), c.get('requestId'));
+    const res = problemFor(c, new GatewayError('http.payload_too_large', 413, 'The request body is over 1 MiB.'));
     // The unread body is still on the socket and the server drops it shortly after: say
     // so, or the client's next request on this keep-alive connection is cut off.
     res.headers.set('Connection', 'close');
@@ -58,20 +42,16 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   app.get('/health', (c) => c.json({ status: 'ok' }));
   // Prometheus scrapes without a key (spec): nothing here names a key, and tenant labels are capped.
   app.get('/metrics', async (c) => c.body(await gateway.metrics.registry.metrics(), 200, { 'Content-Type': gateway.metrics.registry.contentType }));
-  app.get('/openapi.json', authenticate(), rateLimit(), openApiHandler());
+  app.get('/openapi.json', guard(), openApiHandler());
   app.route('/', restRoutes());
   app.route('/', odataRoutes());
 
-  app.notFound((c) => problemResponse(new GatewayError('http.not_found', 404, `No endpoint ${c.req.method} ${c.req.path}.`), c.get('requestId')));
+  app.notFound((c) => problemFor(c, new GatewayError('http.not_found', 404, `No endpoint ${c.req.method} ${c.req.path}.`)));
   app.onError((err, c) => {
-    const id = c.get('requestId') ?? requestUuid();
     if (!(err instanceof GatewayError) || err.status >= 500) {
-      gateway.logger.error({ req_id: id, err }, 'request failed');
+      gateway.logger.error({ req_id: c.get('requestId'), err }, 'request failed');
     }
-    const res = problemResponse(err, id);
-    const timingHeader = c.res.headers.get('Server-Timing');
-    if (timingHeader) res.headers.set('Server-Timing', timingHeader);
-    return res;
+    return problemFor(c, err);
   });
   return app;
 }

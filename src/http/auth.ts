@@ -1,20 +1,22 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { endTime, startTime } from 'hono/timing';
+import type { HttpBindings } from '@hono/node-server';
 import { principalForKey } from '../auth/keys.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
 import { GatewayError, forbidden } from '../errors.ts';
+import { rateLimitHeaders } from '../limits/rate-limit.ts';
 import type { GatewayEnv } from './env.ts';
+import { endTime, setHeaders, startTime } from './frame.ts';
 
 /**
  * The key from `Authorization: Bearer`, `X-API-Key`, or HTTP Basic with the key as the
  * password (any user name: how Power BI, Excel and Tableau send a secret).
  */
 export function presentedKey(c: Context): string | null {
-  const header = c.req.header('authorization');
-  if (header) {
-    const space = header.indexOf(' ');
-    const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
-    const value = space < 0 ? '' : header.slice(space + 1).trim();
+  const authorization = header(c, 'authorization');
+  if (authorization) {
+    const space = authorization.indexOf(' ');
+    const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
+    const value = space < 0 ? '' : authorization.slice(space + 1).trim();
     if (scheme === 'bearer' && value) return value;
     if (scheme === 'basic' && value) {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
@@ -23,21 +25,28 @@ export function presentedKey(c: Context): string | null {
       return password || null;
     }
   }
-  return c.req.header('x-api-key') || null;
+  return header(c, 'x-api-key') || null;
 }
 
 /**
- * Key -> Principal in `c.get('principal')`; admins may act as one tenant with X-Tenant-Id.
- * `queryParam` names a query parameter that may carry the key too (OData, opt-in).
+ * Authentication, then rate limiting, in one layer (every keyed route needs both, in this
+ * order): key -> Principal in `c.get('principal')`, admins may act as one tenant with
+ * X-Tenant-Id, then one point from each limit that applies (a 429 when one is spent; every
+ * answer after this carries RateLimit-*). `queryParam` names a query parameter that may
+ * carry the key too (OData, opt-in).
  */
-export function authenticate(queryParam: (c: Context<GatewayEnv>) => string | null = () => null): MiddlewareHandler<GatewayEnv> {
+export function guard(queryParam: (c: Context<GatewayEnv>) => string | null = () => null): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     startTime(c, 'auth');
     c.set('audited', true);
-    const param = queryParam(c);
-    const key = presentedKey(c) ?? (param === null ? null : c.req.query(param) ?? null);
-    let principal = principalForKey(c.get('state').keys, key);
-    const acting = c.req.header('x-tenant-id');
+    const { keys, catalog } = c.get('state');
+    let key = presentedKey(c);
+    if (key === null) {
+      const param = queryParam(c);
+      if (param !== null) key = c.req.query(param) ?? null;
+    }
+    let principal = principalForKey(keys, key);
+    const acting = header(c, 'x-tenant-id');
     if (acting !== undefined) {
       if (!principal.isAdmin) throw forbidden('tenant_override', 'Only admin keys may send X-Tenant-Id.', { field: 'X-Tenant-Id' });
       if (!TENANT_ID_PATTERN.test(acting)) {
@@ -46,9 +55,20 @@ export function authenticate(queryParam: (c: Context<GatewayEnv>) => string | nu
       principal = Object.freeze({ ...principal, tenant: acting });
     }
     c.set('principal', principal);
+    const entry = keys.get(principal.keyId);
+    const limit = entry ? await c.get('gateway').limits.consume(catalog, entry) : null;
+    if (limit) setHeaders(c, rateLimitHeaders(limit));
     endTime(c, 'auth');
     await next();
   };
+}
+
+/** A request header: from node's parsed headers when served by node (no web Headers built). */
+function header(c: Context, name: string): string | undefined {
+  const incoming = (c.env as HttpBindings | undefined)?.incoming;
+  if (!incoming) return c.req.header(name);
+  const v = incoming.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 export function requireAdmin(c: Context<GatewayEnv>): void {

@@ -1,6 +1,6 @@
-import type { TimingVariables } from 'hono/timing';
 import type { Principal } from '../query/types.ts';
 import type { Gateway, GatewayState } from '../service/gateway.ts';
+import type { Timings } from './frame.ts';
 
 /** What a handler learned about a request, for the audit line. */
 export interface RequestDetail {
@@ -17,8 +17,13 @@ export interface RequestDetail {
 
 /** Typed `c.get()` / `c.set()` of the gateway's middleware (hono's typed context). */
 export interface GatewayEnv {
-  Variables: TimingVariables & {
+  Variables: {
     requestId: string;
+    /** Headers every answer gets, applied once at the end (`setHeader` in frame.ts). */
+    outHeaders: Record<string, string>;
+    timings: Timings;
+    /** The Response `respond` made, which already carries every header of the answer. */
+    complete?: Response;
     gateway: Gateway;
     /** The configuration this request started with: a reload never changes it mid-request. */
     state: GatewayState;

@@ -2,6 +2,8 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { GatewayEnv, RequestDetail } from './env.ts';
 import { GatewayError } from '../errors.ts';
+import { respond } from './frame.ts';
+import { toProblem } from './problem.ts';
 
 /** The request body as JSON; malformed JSON is a 400 that says where it broke. */
 export async function readJsonBody(c: Context): Promise<unknown> {
@@ -33,7 +35,22 @@ export function detailOf(c: Context<GatewayEnv>): RequestDetail {
 
 /** A JSON response whose size goes into the audit line. */
 export function sendJson(c: Context<GatewayEnv>, value: unknown, status: ContentfulStatusCode = 200): Response {
-  const text = JSON.stringify(value);
+  return sendText(c, JSON.stringify(value), 'application/json', status);
+}
+
+/**
+ * A text response whose size goes into the audit line, with all its headers in one plain
+ * object (see `respond`).
+ */
+export function sendText(c: Context<GatewayEnv>, text: string, contentType: string, status: ContentfulStatusCode = 200): Response {
   detailOf(c).bytes = Buffer.byteLength(text);
-  return c.body(text, status, { 'Content-Type': 'application/json' });
+  return respond(c, text, status, { 'Content-Type': contentType });
+}
+
+/** The problem+json answer for an error, its size noted for the audit line. */
+export function problemFor(c: Context<GatewayEnv>, err: unknown): Response {
+  const { problem, headers } = toProblem(err, c.get('requestId'));
+  const text = JSON.stringify(problem);
+  detailOf(c).bytes = Buffer.byteLength(text);
+  return respond(c, text, problem.status, { 'Content-Type': 'application/problem+json', ...headers });
 }

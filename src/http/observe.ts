@@ -1,8 +1,8 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { AuditEvent } from '../audit/index.ts';
 import { clientIp } from './client-ip.ts';
-import type { GatewayEnv } from './env.ts';
+import type { GatewayEnv, RequestDetail } from './env.ts';
 
 /** Route -> the audit line's action. */
 const ACTIONS: Record<string, string> = {
@@ -19,61 +19,71 @@ export function handlerRoute(c: Context): string | null {
   return handler ? handler.path : null;
 }
 
-function actionOf(c: Context): string {
-  const path = handlerRoute(c);
-  const route = `${c.req.method} ${path ?? '(unknown path)'}`;
-  return ACTIONS[route] ?? route;
+/**
+ * After every request (called by the frame): one log line, usage for the tenant, and, when
+ * it reached authentication, one audit line, whatever the outcome. Never the key, never a
+ * query string.
+ */
+export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
+  const gateway = c.get('gateway');
+  const p = c.get('principal');
+  const status = c.res.status;
+  const d = c.get('detail') ?? NO_DETAIL;
+  const route = handlerRoute(c);
+  const method = c.req.method;
+  // Usage counts queries (and refusals for rate): not compiles, listings or unknown paths.
+  const isQuery = (route === '/v1/query' && method === 'POST') || route === '/odata/:set';
+  if (p?.tenant && (isQuery || status === 429)) {
+    gateway.usage.record(p.tenant, { ms, status, ...(d.cacheHit !== undefined && { cached: d.cacheHit }) });
+  }
+  gateway.metrics.observeRequest(route ?? 'unknown', method, status, p?.tenant ?? null, ms / 1000);
+  if (d.cacheHit !== undefined && d.dataset) gateway.metrics.cache.inc({ result: d.cacheHit ? 'hit' : 'miss', dataset: d.dataset });
+  if (gateway.logger.isLevelEnabled('info')) {
+    gateway.logger.info({
+      req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method, route, dataset: d.dataset ?? null, status, ms,
+    }, 'request');
+  }
+  if (!c.get('audited')) return;
+  const settings = c.get('state').catalog.settings;
+  const event: AuditEvent = {
+    ts: isoNow(),
+    request_id: c.get('requestId'),
+    key_id: p?.keyId ?? null,
+    tenant: p?.tenant ?? null,
+    role: p?.role ?? null,
+    client_ip: clientIp(c, settings.trustedProxies),
+    action: ACTIONS[`${method} ${route ?? '(unknown path)'}`] ?? `${method} ${route ?? '(unknown path)'}`,
+    dataset: d.dataset ?? null,
+    dimensions: d.dimensions ?? [],
+    metrics: d.metrics ?? [],
+    filter_fields: d.filterFields ?? [],
+    status,
+    rows: d.rows ?? null,
+    bytes: null,
+    cache_hit: d.cacheHit ?? null,
+    duration_ms: ms,
+  };
+  if (settings.audit.includeValues && d.filterValues !== undefined) event.filter_values = d.filterValues;
+  const bytes = d.bytes ?? (Number(c.res.headers.get('content-length')) || null);
+  // A streamed body's size is known when the stream ends; the line waits for it.
+  if (bytes instanceof Promise) {
+    void bytes.then((b) => gateway.audit.record({ ...event, bytes: b }), () => gateway.audit.record(event));
+  } else {
+    event.bytes = bytes;
+    gateway.audit.record(event);
+  }
 }
 
-/**
- * After every request: one log line, usage for the tenant, and, when it reached
- * authentication, one audit line, whatever the outcome. Never the key, never a query string.
- */
-export function observe(): MiddlewareHandler<GatewayEnv> {
-  return async (c, next) => {
-    const gateway = c.get('gateway');
-    const started = performance.now();
-    await next();
-    const ms = Math.round((performance.now() - started) * 10) / 10;
-    const p = c.get('principal');
-    const status = c.res.status;
-    const d = c.get('detail') ?? {};
-    const route = handlerRoute(c);
-    // Usage counts queries (and refusals for rate): not compiles, listings or unknown paths.
-    const isQuery = (route === '/v1/query' && c.req.method === 'POST') || route === '/odata/:set';
-    if (p?.tenant && (isQuery || status === 429)) {
-      gateway.usage.record(p.tenant, { ms, status, ...(d.cacheHit !== undefined && { cached: d.cacheHit }) });
-    }
-    gateway.metrics.observeRequest(route ?? 'unknown', c.req.method, status, p?.tenant ?? null, ms / 1000);
-    if (d.cacheHit !== undefined && d.dataset) gateway.metrics.cache.inc({ result: d.cacheHit ? 'hit' : 'miss', dataset: d.dataset });
-    gateway.logger.info({
-      req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method: c.req.method,
-      route, dataset: d.dataset ?? null, status, ms,
-    }, 'request');
-    if (!c.get('audited')) return;
-    const settings = c.get('state').catalog.settings;
-    const event = (bytes: number | null): AuditEvent => ({
-      ts: new Date().toISOString(),
-      request_id: c.get('requestId'),
-      key_id: p?.keyId ?? null,
-      tenant: p?.tenant ?? null,
-      role: p?.role ?? null,
-      client_ip: clientIp(c, settings.trustedProxies),
-      action: actionOf(c),
-      dataset: d.dataset ?? null,
-      dimensions: d.dimensions ?? [],
-      metrics: d.metrics ?? [],
-      filter_fields: d.filterFields ?? [],
-      ...(settings.audit.includeValues && d.filterValues !== undefined && { filter_values: d.filterValues }),
-      status,
-      rows: d.rows ?? null,
-      bytes,
-      cache_hit: d.cacheHit ?? null,
-      duration_ms: ms,
-    });
-    const bytes = d.bytes ?? (Number(c.res.headers.get('content-length')) || null);
-    // A streamed body's size is known when the stream ends; the line waits for it.
-    if (bytes instanceof Promise) void bytes.then((b) => gateway.audit.record(event(b)), () => gateway.audit.record(event(null)));
-    else gateway.audit.record(event(bytes));
-  };
+const NO_DETAIL: RequestDetail = Object.freeze({});
+
+/** `new Date().toISOString()`, made once per millisecond (a busy gateway asks many times in one). */
+let isoMs = -1;
+let isoText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
 }

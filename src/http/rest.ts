@@ -1,16 +1,15 @@
 import path from 'node:path';
 import { Hono } from 'hono';
-import { endTime, startTime } from 'hono/timing';
 import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
 import { describePlan } from '../query/describe.ts';
 import { executeCached, prepareQuery } from '../service/query.ts';
-import { authenticate, requireAdmin } from './auth.ts';
-import { rateLimit } from './limit.ts';
+import { guard, requireAdmin } from './auth.ts';
+import { endTime, respond, setHeader, startTime } from './frame.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import type { GatewayEnv } from './env.ts';
-import { detailOf, readJsonBody, readJsonText, sendJson } from './json-body.ts';
+import { detailOf, readJsonBody, readJsonText, sendJson, sendText } from './json-body.ts';
 
 /** A cache hit hands back the same rows array, so its JSON is kept beside it. */
 const rowsJsonCache = new WeakMap<object, string>();
@@ -39,8 +38,8 @@ function parsePurgeFilter(body: unknown): { dataset?: string; tenant?: string } 
 /** The REST endpoints of the spec: everything under /v1 and /ready needs a key. */
 export function restRoutes(): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  app.use('/ready', authenticate(), rateLimit());
-  app.use('/v1/*', authenticate(), rateLimit());
+  app.use('/ready', guard());
+  app.use('/v1/*', guard());
 
   app.get('/ready', async (c) => {
     const { registry, catalog } = c.get('state');
@@ -90,22 +89,20 @@ export function restRoutes(): Hono<GatewayEnv> {
     const noCache = /\bno-cache\b/i.test(c.req.header('cache-control') ?? '');
     const result = await executeCached(gateway.cache, c.get('state').registry, prepared, noCache);
     endTime(c, 'db');
-    c.header('X-Cache', result.cached ? 'HIT' : 'MISS');
+    setHeader(c, 'X-Cache', result.cached ? 'HIT' : 'MISS');
     detail.rows = result.rows.length;
     detail.cacheHit = result.cached;
     const meta = { ...result.meta, cached: result.cached, request_id: c.get('requestId') };
     if ((c.req.header('accept') ?? '').includes('text/csv')) {
-      c.header('Content-Type', 'text/csv; charset=utf-8');
-      c.header('X-Row-Count', String(meta.row_count));
-      c.header('X-Truncated', String(meta.truncated));
       let done: (bytes: number) => void = () => undefined;
       detail.bytes = new Promise<number>((resolve) => { done = resolve; });
-      return c.body(csvStream(result, done));
+      return respond(c, csvStream(result, done), 200, {
+        'Content-Type': 'text/csv; charset=utf-8', 'X-Row-Count': String(meta.row_count), 'X-Truncated': String(meta.truncated),
+      });
     }
     // The rows' JSON is written once per cached result, not once per hit.
     const json = `{"columns":${JSON.stringify(result.columns)},"rows":${rowsJson(result.rows)},"meta":${JSON.stringify(meta)}}`;
-    detail.bytes = Buffer.byteLength(json);
-    return c.body(json, 200, { 'Content-Type': 'application/json' });
+    return sendText(c, json, 'application/json');
   });
 
   app.post('/v1/query/sql', async (c) => {

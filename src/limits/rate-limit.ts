@@ -30,6 +30,8 @@ export function rateLimitHeaders(s: RateLimitState): Record<string, string> {
   return { 'RateLimit-Limit': String(s.limit), 'RateLimit-Remaining': String(s.remaining), 'RateLimit-Reset': String(s.reset) };
 }
 
+type Check = [limiter: RateLimiterAbstract, id: string, rate: Rate];
+
 /**
  * Per-key and per-tenant limits. With Redis every replica shares one count; each Redis
  * limiter has an in-memory insurance limiter, so when Redis is unreachable requests are
@@ -37,6 +39,8 @@ export function rateLimitHeaders(s: RateLimitState): Record<string, string> {
  */
 export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
+  /** Per key entry (a reload makes new entries, so old ones simply fall away). */
+  private readonly checks = new WeakMap<ApiKey, Check[]>();
   constructor(private readonly redis: Redis | null, private readonly prefix = 'sg:rl') {}
 
   private limiter(scope: 'key' | 'tenant', rate: Rate): RateLimiterAbstract {
@@ -59,12 +63,22 @@ export class RateLimits {
     return { key: keyRate ? parseRate(keyRate) : null, tenant: tenantRate ? parseRate(tenantRate) : null };
   }
 
+  /** The limiters a key's requests go through, worked out once per key and configuration. */
+  private checksFor(catalog: Catalog, key: ApiKey): readonly Check[] {
+    let checks = this.checks.get(key);
+    if (!checks) {
+      const rates = RateLimits.ratesFor(catalog, key);
+      checks = [];
+      if (rates.key) checks.push([this.limiter('key', rates.key), key.id, rates.key]);
+      if (rates.tenant && key.tenant) checks.push([this.limiter('tenant', rates.tenant), key.tenant, rates.tenant]);
+      this.checks.set(key, checks);
+    }
+    return checks;
+  }
+
   /** Takes one point from each limit that applies; a 429 GatewayError when any is spent. */
   async consume(catalog: Catalog, key: ApiKey): Promise<RateLimitState | null> {
-    const rates = RateLimits.ratesFor(catalog, key);
-    const checks: [RateLimiterAbstract, string, Rate][] = [];
-    if (rates.key) checks.push([this.limiter('key', rates.key), key.id, rates.key]);
-    if (rates.tenant && key.tenant) checks.push([this.limiter('tenant', rates.tenant), key.tenant, rates.tenant]);
+    const checks = this.checksFor(catalog, key);
     if (checks.length === 0) return null;
     let tightest: RateLimitState | null = null;
     for (const [limiter, id, rate] of checks) {

@@ -1,4 +1,8 @@
 import { GatewayError } from '../errors.ts';
+import type { Context } from 'hono';
+import type { GatewayEnv } from '../http/env.ts';
+import { respond } from '../http/frame.ts';
+import { detailOf } from '../http/json-body.ts';
 import { toProblem } from '../http/problem.ts';
 import { ODataSyntaxError } from './ast.ts';
 
@@ -7,7 +11,8 @@ import { ODataSyntaxError } from './ast.ts';
  * with the status and headers (WWW-Authenticate, Retry-After, RateLimit-*) the gateway's
  * problem+json would have had, and the same care: no SQL, stack or other tenant in it.
  */
-export function odataError(err: unknown, requestId: string, previous: Response): Response {
+export function odataError(c: Context<GatewayEnv>, err: unknown): Response {
+  const requestId = c.get('requestId');
   const e = err instanceof ODataSyntaxError
     ? new GatewayError('query.odata_syntax', 400, `${err.option}: ${err.message} (at position ${err.pos})`, { field: err.option })
     : err;
@@ -21,10 +26,8 @@ export function odataError(err: unknown, requestId: string, previous: Response):
       innererror: { request_id: requestId },
     },
   };
-  const res = new Response(JSON.stringify(body), { status: problem.status, headers: { 'Content-Type': 'application/json;charset=utf-8', 'X-Request-Id': requestId, ...headers } });
-  for (const name of ['Server-Timing', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']) {
-    const v = previous.headers.get(name);
-    if (v && !res.headers.has(name)) res.headers.set(name, v);
-  }
-  return res;
+  // X-Request-Id, Server-Timing and RateLimit-* are added by the frame, as to every answer.
+  const text = JSON.stringify(body);
+  detailOf(c).bytes = Buffer.byteLength(text);
+  return respond(c, text, problem.status, { 'Content-Type': 'application/json;charset=utf-8', ...headers });
 }

@@ -1,11 +1,10 @@
 import { Hono, type Context } from 'hono';
-import { endTime, startTime } from 'hono/timing';
 import { GatewayError } from '../errors.ts';
-import { authenticate } from '../http/auth.ts';
+import { guard } from '../http/auth.ts';
 import { fromTrustedProxy } from '../http/client-ip.ts';
 import type { GatewayEnv } from '../http/env.ts';
-import { detailOf } from '../http/json-body.ts';
-import { rateLimit } from '../http/limit.ts';
+import { endTime, setHeader, startTime } from '../http/frame.ts';
+import { detailOf, sendText } from '../http/json-body.ts';
 import { describePlan } from '../query/describe.ts';
 import { datasetVisible } from '../query/plan.ts';
 import { executeCached, executeCount } from '../service/query.ts';
@@ -72,25 +71,25 @@ export function odataRoutes(): Hono<GatewayEnv> {
   const keyParam = (c: Context<GatewayEnv>): string | null => c.get('state').catalog.settings.odata.apiKeyParam;
   // Every OData answer, errors included, carries exactly one OData-Version and OData's error JSON.
   app.use('/odata/*', async (c, next) => {
+    setHeader(c, 'OData-Version', '4.0');
     await next();
-    if (c.error) c.res = odataError(c.error, c.get('requestId'), c.res);
-    c.res.headers.set('OData-Version', '4.0');
+    if (c.error) c.res = odataError(c, c.error);
   });
   app.use('/odata', async (c, next) => {
+    setHeader(c, 'OData-Version', '4.0');
     await next();
-    c.res.headers.set('OData-Version', '4.0');
   });
-  app.use('/odata/*', authenticate(keyParam), rateLimit());
+  app.use('/odata/*', guard(keyParam));
   app.get('/odata', (c) => c.redirect('/odata/', 301));
 
   app.get('/odata/', (c) => {
     const model = entityModel(c.get('state').catalog, c.get('principal')!);
-    return c.body(JSON.stringify(serviceDocument(model, serviceRoot(c))), 200, { 'Content-Type': JSON_TYPE });
+    return sendText(c, JSON.stringify(serviceDocument(model, serviceRoot(c))), JSON_TYPE);
   });
 
   app.get('/odata/$metadata', (c) => {
     const model = entityModel(c.get('state').catalog, c.get('principal')!);
-    return c.body(metadataXml(model), 200, { 'Content-Type': `${METADATA_CONTENT_TYPE};charset=utf-8` });
+    return sendText(c, metadataXml(model), `${METADATA_CONTENT_TYPE};charset=utf-8`);
   });
 
   app.get('/odata/:set/$count', async (c) => {
@@ -99,7 +98,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
     const { plan } = translateQuery(c.get('state').catalog, c.get('principal')!, set, options, { limit: Math.min(1000, set.dataset.maxRows), offset: 0 });
     Object.assign(detailOf(c), { dataset: set.name }, describePlan(plan));
     const n = await executeCount(c.get('gateway').cache, c.get('state').registry, plan);
-    return c.body(String(n), 200, { 'Content-Type': 'text/plain;charset=utf-8' });
+    return sendText(c, String(n), 'text/plain;charset=utf-8');
   });
 
   app.get('/odata/:set', async (c) => {
@@ -158,11 +157,8 @@ export function odataRoutes(): Hono<GatewayEnv> {
       next.set('$skiptoken', signToken(secret, { o: sent + value.length, ...binding }));
       body['@odata.nextLink'] = `${root}${encodeURIComponent(set.name)}?${next.toString().replace(/\+/g, '%20')}`;
     }
-    const text = JSON.stringify(body);
-    detail.bytes = Buffer.byteLength(text);
-    const headers: Record<string, string> = { 'Content-Type': ieee ? JSON_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true') : JSON_TYPE };
-    if (applied) headers['Preference-Applied'] = `odata.maxpagesize=${size}`;
-    return c.body(text, 200, headers);
+    if (applied) setHeader(c, 'Preference-Applied', `odata.maxpagesize=${size}`);
+    return sendText(c, JSON.stringify(body), ieee ? JSON_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true') : JSON_TYPE);
   });
 
   // Anything else under /odata (key lookups like orders('x'), other methods) is an OData 404.
