@@ -63,8 +63,15 @@ export function respond(c: Context<GatewayEnv>, body: BodyInit | null, status: n
   return res;
 }
 
+/** Finished timers, then any still running (a stage that threw: up to now), then total. */
 function serverTiming(t: Timings, totalMs: number): string {
-  return `${t.done}total;dur=${totalMs.toFixed(1)}`;
+  let text = t.done;
+  const now = performance.now();
+  for (const name in t.open) {
+    const from = t.open[name]!;
+    if (from >= 0) text += `${name};dur=${(now - from).toFixed(1)},`;
+  }
+  return `${text}total;dur=${totalMs.toFixed(1)}`;
 }
 
 /** Adds headers to whatever answer the request ends with (errors included). */
@@ -89,6 +96,7 @@ function applyHeaders(c: Context<GatewayEnv>, headers: Record<string, string>): 
 /** Per-request timings for Server-Timing: `auth`, `plan`, `db`, then `total`. */
 export interface Timings {
   readonly started: number;
+  /** Start times of running timers; -1 once ended. */
   readonly open: Record<string, number>;
   /** Finished entries, each followed by a comma. */
   done: string;
@@ -101,6 +109,7 @@ export function startTime(c: Context<GatewayEnv>, name: string): void {
 export function endTime(c: Context<GatewayEnv>, name: string): void {
   const t = c.get('timings');
   const from = t.open[name];
-  if (from === undefined) return;
+  if (from === undefined || from < 0) return;
   t.done += `${name};dur=${(performance.now() - from).toFixed(1)},`;
+  t.open[name] = -1;
 }

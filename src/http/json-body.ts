@@ -42,9 +42,11 @@ export function sendJson(c: Context<GatewayEnv>, value: unknown, status: Content
  * A text response whose size goes into the audit line, with all its headers in one plain
  * object (see `respond`).
  */
-export function sendText(c: Context<GatewayEnv>, text: string, contentType: string, status: ContentfulStatusCode = 200): Response {
+export function sendText(c: Context<GatewayEnv>, text: string, contentType: string, status: ContentfulStatusCode = 200,
+  headers: Record<string, string> = {}): Response {
   detailOf(c).bytes = Buffer.byteLength(text);
-  return respond(c, text, status, { 'Content-Type': contentType });
+  headers['Content-Type'] = contentType;
+  return respond(c, text, status, headers);
 }
 
 /** The problem+json answer for an error, its size noted for the audit line. */

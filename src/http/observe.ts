@@ -57,13 +57,13 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
     dimensions: d.dimensions ?? [],
     metrics: d.metrics ?? [],
     filter_fields: d.filterFields ?? [],
+    ...(settings.audit.includeValues && d.filterValues !== undefined && { filter_values: d.filterValues }),
     status,
     rows: d.rows ?? null,
     bytes: null,
     cache_hit: d.cacheHit ?? null,
     duration_ms: ms,
   };
-  if (settings.audit.includeValues && d.filterValues !== undefined) event.filter_values = d.filterValues;
   const bytes = d.bytes ?? (Number(c.res.headers.get('content-length')) || null);
   // A streamed body's size is known when the stream ends; the line waits for it.
   if (bytes instanceof Promise) {

@@ -5,7 +5,7 @@ import { datasetVisible, findDataset } from '../query/plan.ts';
 import { describePlan } from '../query/describe.ts';
 import { executeCached, prepareQuery } from '../service/query.ts';
 import { guard, requireAdmin } from './auth.ts';
-import { endTime, respond, setHeader, startTime } from './frame.ts';
+import { endTime, respond, startTime } from './frame.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import type { GatewayEnv } from './env.ts';
@@ -89,7 +89,8 @@ export function restRoutes(): Hono<GatewayEnv> {
     const noCache = /\bno-cache\b/i.test(c.req.header('cache-control') ?? '');
     const result = await executeCached(gateway.cache, c.get('state').registry, prepared, noCache);
     endTime(c, 'db');
-    setHeader(c, 'X-Cache', result.cached ? 'HIT' : 'MISS');
+    // Given to the answer itself (not setHeader): an error after this point must not say X-Cache.
+    const xCache = result.cached ? 'HIT' : 'MISS';
     detail.rows = result.rows.length;
     detail.cacheHit = result.cached;
     const meta = { ...result.meta, cached: result.cached, request_id: c.get('requestId') };
@@ -97,12 +98,12 @@ export function restRoutes(): Hono<GatewayEnv> {
       let done: (bytes: number) => void = () => undefined;
       detail.bytes = new Promise<number>((resolve) => { done = resolve; });
       return respond(c, csvStream(result, done), 200, {
-        'Content-Type': 'text/csv; charset=utf-8', 'X-Row-Count': String(meta.row_count), 'X-Truncated': String(meta.truncated),
+        'Content-Type': 'text/csv; charset=utf-8', 'X-Cache': xCache, 'X-Row-Count': String(meta.row_count), 'X-Truncated': String(meta.truncated),
       });
     }
     // The rows' JSON is written once per cached result, not once per hit.
     const json = `{"columns":${JSON.stringify(result.columns)},"rows":${rowsJson(result.rows)},"meta":${JSON.stringify(meta)}}`;
-    return sendText(c, json, 'application/json');
+    return sendText(c, json, 'application/json', 200, { 'X-Cache': xCache });
   });
 
   app.post('/v1/query/sql', async (c) => {

@@ -157,8 +157,8 @@ export function odataRoutes(): Hono<GatewayEnv> {
       next.set('$skiptoken', signToken(secret, { o: sent + value.length, ...binding }));
       body['@odata.nextLink'] = `${root}${encodeURIComponent(set.name)}?${next.toString().replace(/\+/g, '%20')}`;
     }
-    if (applied) setHeader(c, 'Preference-Applied', `odata.maxpagesize=${size}`);
-    return sendText(c, JSON.stringify(body), ieee ? JSON_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true') : JSON_TYPE);
+    return sendText(c, JSON.stringify(body), ieee ? JSON_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true') : JSON_TYPE, 200,
+      applied ? { 'Preference-Applied': `odata.maxpagesize=${size}` } : {});
   });
 
   // Anything else under /odata (key lookups like orders('x'), other methods) is an OData 404.
