@@ -1,5 +1,4 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { HttpBindings } from '@hono/node-server';
 import { principalForKey } from '../auth/keys.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
 import { GatewayError, forbidden } from '../errors.ts';
@@ -12,7 +11,7 @@ import { endTime, setHeaders, startTime } from './frame.ts';
  * password (any user name: how Power BI, Excel and Tableau send a secret).
  */
 export function presentedKey(c: Context): string | null {
-  const authorization = header(c, 'authorization');
+  const authorization = c.req.header('authorization');
   if (authorization) {
     const space = authorization.indexOf(' ');
     const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
@@ -25,7 +24,7 @@ export function presentedKey(c: Context): string | null {
       return password || null;
     }
   }
-  return header(c, 'x-api-key') || null;
+  return c.req.header('x-api-key') || null;
 }
 
 /**
@@ -46,7 +45,7 @@ export function guard(queryParam: (c: Context<GatewayEnv>) => string | null = ()
       if (param !== null) key = c.req.query(param) ?? null;
     }
     let principal = principalForKey(keys, key);
-    const acting = header(c, 'x-tenant-id');
+    const acting = c.req.header('x-tenant-id');
     if (acting !== undefined) {
       if (!principal.isAdmin) throw forbidden('tenant_override', 'Only admin keys may send X-Tenant-Id.', { field: 'X-Tenant-Id' });
       if (!TENANT_ID_PATTERN.test(acting)) {
@@ -61,14 +60,6 @@ export function guard(queryParam: (c: Context<GatewayEnv>) => string | null = ()
     endTime(c, 'auth');
     await next();
   };
-}
-
-/** A request header: from node's parsed headers when served by node (no web Headers built). */
-function header(c: Context, name: string): string | undefined {
-  const incoming = (c.env as HttpBindings | undefined)?.incoming;
-  if (!incoming) return c.req.header(name);
-  const v = incoming.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 export function requireAdmin(c: Context<GatewayEnv>): void {

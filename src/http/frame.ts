@@ -20,10 +20,9 @@ export function frame(gateway: Gateway): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const started = performance.now();
     const headers: Record<string, string> = {};
-    const incoming = (c.env as HttpBindings | undefined)?.incoming;
     // A caller's X-Request-Id is kept when it is short and plain; otherwise a UUIDv7.
-    let id: string | string[] | undefined = incoming ? incoming.headers['x-request-id'] : c.req.header('x-request-id');
-    if (typeof id !== 'string' || id === '' || id.length > 128 || /[^\w\-=]/.test(id)) id = requestUuid();
+    let id = c.req.header('x-request-id');
+    if (id === undefined || id === '' || id.length > 128 || /[^\w\-=]/.test(id)) id = requestUuid();
     headers['X-Request-Id'] = id;
     c.set('requestId', id);
     c.set('outHeaders', headers);
@@ -49,14 +48,16 @@ export function frame(gateway: Gateway): MiddlewareHandler<GatewayEnv> {
  * The answer, with the frame's headers (request id, RateLimit-*, X-Cache, ...) and
  * Server-Timing (its `total` is the time until now) in the Response's own plain header
  * object: @hono/node-server then writes them in one `writeHead` with no web Headers and no
- * `setHeader` calls. `headers` (Content-Type, ...) win over the frame's.
+ * `setHeader` calls. The answer's own `headers` win over the frame's.
  */
-export function respond(c: Context<GatewayEnv>, body: BodyInit | null, status: number, headers: Record<string, string>): Response {
+export function respond(c: Context<GatewayEnv>, body: BodyInit | null, status: number, contentType: string,
+  headers?: Readonly<Record<string, string>>): Response {
   const t = c.get('timings');
   const out = c.get('outHeaders');
   const all: Record<string, string> = {};
   for (const name in out) all[name] = out[name]!;
   for (const name in headers) all[name] = headers[name]!;
+  all['Content-Type'] = contentType;
   all['Server-Timing'] = serverTiming(t, performance.now() - t.started);
   const res = new Response(body, { status, headers: all });
   c.set('complete', res);

@@ -42,17 +42,14 @@ export function sendJson(c: Context<GatewayEnv>, value: unknown, status: Content
  * A text response whose size goes into the audit line, with all its headers in one plain
  * object (see `respond`).
  */
-export function sendText(c: Context<GatewayEnv>, text: string, contentType: string, status: ContentfulStatusCode = 200,
-  headers: Record<string, string> = {}): Response {
+export function sendText(c: Context<GatewayEnv>, text: string, contentType: string, status: number = 200,
+  headers?: Readonly<Record<string, string>>): Response {
   detailOf(c).bytes = Buffer.byteLength(text);
-  headers['Content-Type'] = contentType;
-  return respond(c, text, status, headers);
+  return respond(c, text, status, contentType, headers);
 }
 
 /** The problem+json answer for an error, its size noted for the audit line. */
 export function problemFor(c: Context<GatewayEnv>, err: unknown): Response {
   const { problem, headers } = toProblem(err, c.get('requestId'));
-  const text = JSON.stringify(problem);
-  detailOf(c).bytes = Buffer.byteLength(text);
-  return respond(c, text, problem.status, { 'Content-Type': 'application/problem+json', ...headers });
+  return sendText(c, JSON.stringify(problem), 'application/problem+json', problem.status, headers);
 }

@@ -97,8 +97,8 @@ export function restRoutes(): Hono<GatewayEnv> {
     if ((c.req.header('accept') ?? '').includes('text/csv')) {
       let done: (bytes: number) => void = () => undefined;
       detail.bytes = new Promise<number>((resolve) => { done = resolve; });
-      return respond(c, csvStream(result, done), 200, {
-        'Content-Type': 'text/csv; charset=utf-8', 'X-Cache': xCache, 'X-Row-Count': String(meta.row_count), 'X-Truncated': String(meta.truncated),
+      return respond(c, csvStream(result, done), 200, 'text/csv; charset=utf-8', {
+        'X-Cache': xCache, 'X-Row-Count': String(meta.row_count), 'X-Truncated': String(meta.truncated),
       });
     }
     // The rows' JSON is written once per cached result, not once per hit.

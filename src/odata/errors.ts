@@ -1,8 +1,7 @@
 import { GatewayError } from '../errors.ts';
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../http/env.ts';
-import { respond } from '../http/frame.ts';
-import { detailOf } from '../http/json-body.ts';
+import { sendText } from '../http/json-body.ts';
 import { toProblem } from '../http/problem.ts';
 import { ODataSyntaxError } from './ast.ts';
 
@@ -27,7 +26,5 @@ export function odataError(c: Context<GatewayEnv>, err: unknown): Response {
     },
   };
   // X-Request-Id, Server-Timing and RateLimit-* are added by the frame, as to every answer.
-  const text = JSON.stringify(body);
-  detailOf(c).bytes = Buffer.byteLength(text);
-  return respond(c, text, problem.status, { 'Content-Type': 'application/json;charset=utf-8', ...headers });
+  return sendText(c, JSON.stringify(body), 'application/json;charset=utf-8', problem.status, headers);
 }

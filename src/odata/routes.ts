@@ -158,7 +158,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
       body['@odata.nextLink'] = `${root}${encodeURIComponent(set.name)}?${next.toString().replace(/\+/g, '%20')}`;
     }
     return sendText(c, JSON.stringify(body), ieee ? JSON_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true') : JSON_TYPE, 200,
-      applied ? { 'Preference-Applied': `odata.maxpagesize=${size}` } : {});
+      applied ? { 'Preference-Applied': `odata.maxpagesize=${size}` } : undefined);
   });
 
   // Anything else under /odata (key lookups like orders('x'), other methods) is an OData 404.
