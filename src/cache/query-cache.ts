@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Row } from '../sources/types.ts';
@@ -56,7 +56,7 @@ export class QueryCache {
    * and must each be purged by name.
    */
   static keyFor(parts: { dataset: string; source: string; tenant: string | null; sql: string; parameters: readonly unknown[] }): string {
-    return createHash('sha256').update(JSON.stringify([parts.dataset, parts.source, parts.tenant, parts.sql, parts.parameters])).digest('hex');
+    return hash('sha256', JSON.stringify([parts.dataset, parts.source, parts.tenant, parts.sql, parts.parameters]), 'hex');
   }
 
   private redisKey(scope: EntryScope, key: string): string {

@@ -1,17 +1,17 @@
 /** Rules of api-keys.yaml that the JSON Schema cannot express, and checks against the catalog. */
-import { createHash } from 'node:crypto';
 import type { IssueSink } from './positions.ts';
 import type { CatalogFacts } from './check-catalog.ts';
 import { list, obj, objects, str, type RawObject } from './raw.ts';
 import { BUILT_IN_ROLES, parseExpiry } from './rules.ts';
 import { didYouMean, listNames } from '../suggest.ts';
+import { sha256 } from '../auth/keys.ts';
 
 const KEY_HASH = /^sha256:([0-9a-fA-F]{64})$/;
 
 /** SHA-256 of a key entry: hashed from `key`, or decoded from `key_hash`; null if neither is usable. */
 export function keyHashOf(item: RawObject): Buffer | null {
   const key = str(item['key']);
-  if (key !== undefined && key !== '') return createHash('sha256').update(key, 'utf8').digest();
+  if (key !== undefined && key !== '') return sha256(key);
   const m = KEY_HASH.exec(str(item['key_hash']) ?? '');
   return m ? Buffer.from(m[1]!, 'hex') : null;
 }

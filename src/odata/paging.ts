@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../auth/keys.ts';
 import type { Catalog } from '../catalog/types.ts';
 import { badQuery } from '../errors.ts';
 
@@ -24,7 +25,7 @@ export function tokenSecret(catalog: Catalog): Buffer {
   if (!s) {
     const configured = process.env.SEMGATE_ODATA_SECRET ?? catalog.settings.odata.skiptokenSecret;
     const material = configured ?? `semgate-skiptoken:${catalog.apiKeys.map((k) => k.hash.toString('hex')).sort().join(',')}`;
-    s = createHash('sha256').update(material).digest();
+    s = sha256(material);
     secrets.set(catalog, s);
   }
   return s;
@@ -33,7 +34,7 @@ export function tokenSecret(catalog: Catalog): Buffer {
 /** What identifies "the same query" across pages. */
 export function queryHash(entitySet: string, params: URLSearchParams, keyParam: string | null): string {
   const kept = [...params].filter(([k]) => k !== '$skiptoken' && k !== 'skiptoken' && k !== keyParam).sort(([a, x], [b, y]) => (a === b ? x.localeCompare(y) : a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify([entitySet, kept])).digest('base64url').slice(0, 22);
+  return hash('sha256', JSON.stringify([entitySet, kept]), 'base64url').slice(0, 22);
 }
 
 export function signToken(secret: Buffer, body: TokenBody): string {
