@@ -1,4 +1,4 @@
-import { appendFile, open, readFile, truncate } from 'node:fs/promises';
+import { open, readFile, truncate } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AuditSink } from './sinks.ts';
 
@@ -128,4 +128,3 @@ export class AuditLog {
   }
 }
 
-export { appendFile };

@@ -71,6 +71,17 @@ export function timedOut(source: Source, timeoutMs: number, cause?: unknown): Ga
   });
 }
 
+/**
+ * A bound parameter as the drivers take it (mysql2 and DuckDB infer the SQL type from the JS
+ * type): strings, booleans, bigints and finite numbers as they are; non-finite numbers as NULL.
+ */
+export function toDriverValue(v: unknown): string | number | boolean | bigint | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  throw new GatewayError('internal.bad_parameter', 500, 'A query parameter has an unsupported type');
+}
+
 export function queryFailed(cause: unknown): GatewayError {
   return new GatewayError('source.query_failed', 500, 'The query failed in the source', { cause });
 }

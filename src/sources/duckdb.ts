@@ -7,17 +7,10 @@ import { DOUBLE, DuckDBInstance, DuckDBDateValue, DuckDBTimestampValue } from '@
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
-import { pingWith, queryFailed, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
+import { pingWith, queryFailed, toDriverValue, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
 import { normaliseRow } from './normalise.ts';
 import type { ExecRequest, ExecResult, Executor } from './types.ts';
 
-/** Plain JS parameters as DuckDB infers them: integer -> INTEGER/BIGINT, else DOUBLE, VARCHAR, BOOLEAN. */
-function toDuckValue(v: unknown): DuckDBValue {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  throw new GatewayError('internal.bad_parameter', 500, 'A query parameter has an unsupported type');
-}
 
 /**
  * DuckDB binds an integral number as BIGINT, which fails past 2^63 (1e308 is integral too).
@@ -127,7 +120,7 @@ export function createDuckdbExecutor(source: Source, tenant: string | null): Exe
   }
 
   async function execute(c: DuckDBConnection, req: ExecRequest): Promise<unknown[][]> {
-    const values = req.parameters.map(toDuckValue);
+    const values = req.parameters.map(toDriverValue) // DuckDB infers: integer -> INTEGER/BIGINT, else DOUBLE, VARCHAR, BOOLEAN;
     // `undefined` entries leave the type to DuckDB's inference (the array type says otherwise).
     const types = req.parameters.map(toDuckType) as DuckDBType[];
     const reader = values.length > 0 ? await c.runAndReadAll(req.sql, values, types) : await c.runAndReadAll(req.sql);

@@ -9,7 +9,7 @@ import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
   pingWith,
-  errorCode, isNetworkError, num, queryFailed, queueLimitFor, resolveConnection, str, timedOut,
+  isNetworkError, num, queryFailed, queueLimitFor, resolveConnection, str, timedOut, toDriverValue,
   unavailable, withDeadline,
 } from './common.ts';
 import { normaliseRow } from './normalise.ts';
@@ -30,7 +30,7 @@ function errno(err: unknown): number | undefined {
 
 function isUnavailable(err: unknown): boolean {
   const n = errno(err);
-  return isNetworkError(err) || (n !== undefined && UNAVAILABLE_ERRNOS.has(n)) || errorCode(err) === 'PROTOCOL_CONNECTION_LOST';
+  return isNetworkError(err) || (n !== undefined && UNAVAILABLE_ERRNOS.has(n));
 }
 
 export function createMysqlExecutor(source: Source, tenant: string | null): Executor {
@@ -110,7 +110,7 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
     // Server-side prepared statements when there are values: they are bound, never
     // spliced into the SQL text.
     const [rows] = req.parameters.length > 0
-      ? await c.execute({ sql: req.sql, rowsAsArray: true }, req.parameters.map(toMysqlValue))
+      ? await c.execute({ sql: req.sql, rowsAsArray: true }, req.parameters.map(toDriverValue))
       : await c.query({ sql: req.sql, rowsAsArray: true });
     return rows as unknown as unknown[][];
   }
@@ -159,13 +159,6 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
     },
     stats: () => ({ inUse, idle: idleCount(pool), waiting }),
   };
-}
-
-function toMysqlValue(v: unknown): string | number | boolean | bigint | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  throw new GatewayError('internal.bad_parameter', 500, 'A query parameter has an unsupported type');
 }
 
 /** mysql2 has no public counter for idle connections; read it where the pool keeps it. */
