@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { UsageStats, type UsageEvent, type UsageReport } from './usage.ts';
+import { UsageStats, summarise, type UsageEvent, type UsageReport } from './usage.ts';
 
 const WINDOW = 2048;
 const KEEP_SECONDS = 3 * 86_400;
@@ -46,20 +46,14 @@ export class SharedUsage {
     try {
       const k = this.keys(tenant);
       const [h, ms] = await Promise.all([r.hgetall(k.hash), r.lrange(k.latencies, 0, -1)]);
-      const queries = Number(h.queries ?? 0);
-      const sorted = ms.map(Number).sort((a, b) => a - b);
-      const round = (n: number): number => Math.round(n * 10) / 10;
-      return {
-        tenant,
-        date: k.hash.slice(this.prefix.length + 1, this.prefix.length + 11),
-        queries_today: queries,
-        avg_response_ms: queries === 0 ? 0 : round(Number(h.total_ms ?? 0) / queries),
-        p95_response_ms: sorted.length === 0 ? 0 : round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!),
-        cache_hit_rate: queries === 0 ? 0 : Math.round((Number(h.cache_hits ?? 0) / queries) * 100) / 100,
-        rate_limit_hits: Number(h.rate_limit_hits ?? 0),
+      return summarise(tenant, k.hash.slice(this.prefix.length + 1, this.prefix.length + 11), {
+        queries: Number(h.queries ?? 0),
+        totalMs: Number(h.total_ms ?? 0),
+        cacheHits: Number(h.cache_hits ?? 0),
+        rateLimitHits: Number(h.rate_limit_hits ?? 0),
         errors: Number(h.errors ?? 0),
-        last_active: h.last_active ? new Date(Number(h.last_active)).toISOString() : null,
-      };
+        lastActive: h.last_active ? Number(h.last_active) : null,
+      }, ms.map(Number));
     } catch {
       return this.local.report(tenant);
     }
