@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
-import type { ApiKey, Catalog } from '../catalog/types.ts';
-import { GatewayError } from '../errors.ts';
+import { TENANT_ID_PATTERN, type ApiKey, type Catalog } from '../catalog/types.ts';
+import { GatewayError, forbidden } from '../errors.ts';
 import type { Principal } from '../query/types.ts';
 
 export function sha256(text: string): Buffer {
@@ -59,6 +59,18 @@ export function principalForKey(index: KeyIndex, presented: string | null, now: 
   if (!k || !k.enabled) throw unauthorized('The API key is not valid.');
   if (k.expiresAt !== null && k.expiresAt.getTime() <= now.getTime()) throw unauthorized('The API key has expired.');
   return index.principalOf(k);
+}
+
+/**
+ * An admin acting as one tenant (`X-Tenant-Id` over HTTP, `--tenant` on the command line):
+ * only admin keys may, and only with a well-formed tenant id. `field` names where it came from.
+ */
+export function actAs(p: Principal, tenant: string, field: string): Principal {
+  if (!p.isAdmin) throw forbidden('tenant_override', `Only admin keys may send ${field}.`, { field });
+  if (!TENANT_ID_PATTERN.test(tenant)) {
+    throw new GatewayError('query.invalid_tenant', 400, `${field} must match ^[A-Za-z0-9_-]{1,64}$.`, { field });
+  }
+  return Object.freeze({ ...p, tenant });
 }
 
 export function keyIndexFor(catalog: Catalog): KeyIndex {

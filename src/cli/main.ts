@@ -3,8 +3,8 @@ import path from 'node:path';
 import { loadConfig } from '../catalog/load.ts';
 import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
 import type { Catalog } from '../catalog/types.ts';
-import { keyIndexFor, principalForKey } from '../auth/keys.ts';
-import { GatewayError, forbidden } from '../errors.ts';
+import { actAs, keyIndexFor, principalForKey } from '../auth/keys.ts';
+import { GatewayError } from '../errors.ts';
 import type { Principal } from '../query/types.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { executePrepared, prepareQuery } from '../service/query.ts';
@@ -43,9 +43,7 @@ async function loadOrExit(dir: string): Promise<Catalog> {
 
 function principalFor(catalog: Catalog, key: string | undefined, tenant: string | undefined): Principal {
   const p = principalForKey(keyIndexFor(catalog), key ?? process.env.SEMGATE_KEY ?? null);
-  if (tenant === undefined) return p;
-  if (!p.isAdmin) throw forbidden('tenant_override', 'Only admin keys may act as another tenant.');
-  return { ...p, tenant };
+  return tenant === undefined ? p : actAs(p, tenant, '--tenant');
 }
 
 function parseQueryJson(text: string | undefined): unknown {

@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { principalForKey } from '../auth/keys.ts';
-import { TENANT_ID_PATTERN } from '../catalog/types.ts';
-import { GatewayError, forbidden } from '../errors.ts';
+import { actAs, principalForKey } from '../auth/keys.ts';
+import { forbidden } from '../errors.ts';
 import { rateLimitHeaders } from '../limits/rate-limit.ts';
 import type { GatewayEnv } from './env.ts';
 import { endTime, setHeaders, startTime } from './frame.ts';
@@ -44,15 +43,9 @@ export function guard(queryParam: (c: Context<GatewayEnv>) => string | null = ()
       const param = queryParam(c);
       if (param !== null) key = c.req.query(param) ?? null;
     }
-    let principal = principalForKey(keys, key);
+    const found = principalForKey(keys, key);
     const acting = c.req.header('x-tenant-id');
-    if (acting !== undefined) {
-      if (!principal.isAdmin) throw forbidden('tenant_override', 'Only admin keys may send X-Tenant-Id.', { field: 'X-Tenant-Id' });
-      if (!TENANT_ID_PATTERN.test(acting)) {
-        throw new GatewayError('query.invalid_tenant', 400, 'X-Tenant-Id must match ^[A-Za-z0-9_-]{1,64}$.', { field: 'X-Tenant-Id' });
-      }
-      principal = Object.freeze({ ...principal, tenant: acting });
-    }
+    const principal = acting === undefined ? found : actAs(found, acting, 'X-Tenant-Id');
     c.set('principal', principal);
     const entry = keys.get(principal.keyId);
     const limit = entry ? await c.get('gateway').limits.consume(catalog, entry) : null;

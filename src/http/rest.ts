@@ -107,7 +107,6 @@ export function restRoutes(): Hono<GatewayEnv> {
   });
 
   app.post('/v1/query/sql', async (c) => {
-    const gateway = c.get('gateway');
     const p = c.get('principal')!;
     const key = c.get('state').keys.get(p.keyId);
     if (!p.isAdmin && !key?.explain) throw forbidden('explain_forbidden', 'Compiling to SQL needs an admin key or a key with explain: true.');

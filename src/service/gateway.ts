@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { AuditLog, auditLogFor } from '../audit/index.ts';
-import { KeyIndex } from '../auth/keys.ts';
+import { keyIndexFor, type KeyIndex } from '../auth/keys.ts';
 import { QueryCache } from '../cache/query-cache.ts';
 import { loadConfig } from '../catalog/load.ts';
 import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
@@ -25,7 +25,7 @@ export class ConfigError extends Error {
 }
 
 export function stateFor(catalog: Catalog): GatewayState {
-  return { catalog, keys: new KeyIndex(catalog.apiKeys), registry: new SourceRegistry(catalog.sources) };
+  return { catalog, keys: keyIndexFor(catalog), registry: new SourceRegistry(catalog.sources) };
 }
 
 export type ReloadResult =

@@ -4,27 +4,15 @@
  * `semgate query`; the entry stores only the key's hash; every run makes a new key; and
  * bad arguments exit non-zero with a message instead of printing a key.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../http/xt-catalogs.ts';
+import { semgate, type Run } from '../helpers/cli.ts';
 import type { RawSql } from '../helpers/seed.ts';
 
-interface Run { code: number; stdout: string; stderr: string }
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function semgate(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/semgate.js', ...args], { cwd: ROOT, env: { ...process.env, SEMGATE_KEY: '' }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 interface Created { key: string; entry: string }
 

@@ -12,7 +12,6 @@ import type { ParserModel } from './model.ts';
 import { parseExpr } from './expr.ts';
 import { parseApplyExpr } from './apply.ts';
 import { parseComputeItems, parseCount, parseOrderByItems, parseSelectItems } from './options.ts';
-import { parseSearch } from './search.ts';
 
 export { ODataSyntaxError } from '../ast.ts';
 export type { ParserModel, ValueKind, TypeKind } from './model.ts';
