@@ -8,6 +8,7 @@ import { openApiHandler } from './openapi.ts';
 import { frame } from './frame.ts';
 import { problemFor } from './json-body.ts';
 import { restRoutes } from './rest.ts';
+import { asGatewayError, isODataPath, odataError } from '../odata/errors.ts';
 import { odataRoutes } from '../odata/routes.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -47,11 +48,14 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   app.route('/', odataRoutes());
 
   app.notFound((c) => problemFor(c, new GatewayError('http.not_found', 404, `No endpoint ${c.req.method} ${c.req.path}.`)));
-  app.onError((err, c) => {
+  // The one place errors become answers: logged when they are ours (not a caller's 4xx),
+  // then problem+json, or OData's error JSON under /odata.
+  app.onError((thrown, c) => {
+    const err = asGatewayError(thrown);
     if (!(err instanceof GatewayError) || err.status >= 500) {
       gateway.logger.error({ req_id: c.get('requestId'), err }, 'request failed');
     }
-    return problemFor(c, err);
+    return isODataPath(c.req.path) ? odataError(c, err) : problemFor(c, err);
   });
   return app;
 }

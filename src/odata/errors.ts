@@ -5,6 +5,18 @@ import { sendText } from '../http/json-body.ts';
 import { toProblem } from '../http/problem.ts';
 import { ODataSyntaxError } from './ast.ts';
 
+/** A parser's syntax error is the caller's 400, like any GatewayError; anything else as it is. */
+export function asGatewayError(err: unknown): unknown {
+  return err instanceof ODataSyntaxError
+    ? new GatewayError('query.odata_syntax', 400, `${err.option}: ${err.message} (at position ${err.pos})`, { field: err.option })
+    : err;
+}
+
+/** Whether an answer to this path is OData's (its error JSON, OData-Version). */
+export function isODataPath(path: string): boolean {
+  return path === '/odata' || path.startsWith('/odata/');
+}
+
 /**
  * OData's error JSON (`{"error": {"code", "message", "target", "details", "innererror"}}`),
  * with the status and headers (WWW-Authenticate, Retry-After, RateLimit-*) the gateway's
@@ -12,10 +24,7 @@ import { ODataSyntaxError } from './ast.ts';
  */
 export function odataError(c: Context<GatewayEnv>, err: unknown): Response {
   const requestId = c.get('requestId');
-  const e = err instanceof ODataSyntaxError
-    ? new GatewayError('query.odata_syntax', 400, `${err.option}: ${err.message} (at position ${err.pos})`, { field: err.option })
-    : err;
-  const { problem, headers } = toProblem(e, requestId);
+  const { problem, headers } = toProblem(asGatewayError(err), requestId);
   const body = {
     error: {
       code: problem.type.slice(problem.type.lastIndexOf('/') + 1),

@@ -12,7 +12,6 @@ import { compilePlan } from '../sql/compile.ts';
 import { ODataSyntaxError, type SelectItem } from './ast.ts';
 import { METADATA_CONTENT_TYPE, metadataXml, serviceDocument } from './metadata.ts';
 import { entityModel, entitySetOf, KEY_PROPERTY, type EntitySet } from './model.ts';
-import { odataError } from './errors.ts';
 import { queryHash, readToken, signToken, tokenSecret } from './paging.ts';
 import { parseQueryOptions } from './parser/index.ts';
 import { translateQuery } from './translate.ts';
@@ -69,13 +68,9 @@ function pageSize(c: Context<GatewayEnv>, set: EntitySet): { size: number; appli
 export function odataRoutes(): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const keyParam = (c: Context<GatewayEnv>): string | null => c.get('state').catalog.settings.odata.apiKeyParam;
-  // Every OData answer, errors included, carries exactly one OData-Version and OData's error JSON.
+  // Every OData answer, errors included, carries exactly one OData-Version ('/odata/*'
+  // matches '/odata' too); errors become OData's error JSON in the app's onError.
   app.use('/odata/*', async (c, next) => {
-    setHeader(c, 'OData-Version', '4.0');
-    await next();
-    if (c.error) c.res = odataError(c, c.error);
-  });
-  app.use('/odata', async (c, next) => {
     setHeader(c, 'OData-Version', '4.0');
     await next();
   });

@@ -37,4 +37,23 @@ describe('request log', () => {
     for (const l of lines) expect(l).not.toContain(key);
     await gateway.close();
   });
+
+  it('logs no "request failed" for a caller\'s mistake: a bad REST query or OData syntax is a 400, not our error', async () => {
+    const lines: string[] = [];
+    const out = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const { catalog } = await loadConfig(config.dir);
+    const gateway = new Gateway(stateFor(catalog!), pino({ level: 'info' }, out));
+    const app = createApp(gateway);
+    const auth = { authorization: `Bearer ${config.keys.a!}` };
+    const odata = await app.request('/odata/sales?$filter=id%20eq', { headers: auth });
+    expect(odata.status).toBe(400);
+    expect(((await odata.json()) as { error: { code: string } }).error.code).toBe('odata-syntax');
+    const rest = await app.request('/v1/query', { method: 'POST', body: '{"dataset":"sales","metrics":["nope"]}', headers: auth });
+    expect(rest.status).toBe(400);
+    await new Promise((r) => setTimeout(r, 20));
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.filter((l) => l.msg === 'request').map((l) => l.status)).toEqual([400, 400]);
+    expect(parsed.filter((l) => l.msg === 'request failed')).toEqual([]);
+    await gateway.close();
+  });
 });
