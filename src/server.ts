@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { createApp } from './http/app.ts';
 import { requestUuid } from './http/request-uuid.ts';
-import { problemResponse } from './http/problem.ts';
+import { problemResponse, toProblem } from './http/problem.ts';
 import { GatewayError } from './errors.ts';
 import { Gateway } from './service/gateway.ts';
 
@@ -38,11 +38,9 @@ export async function startServer(opts: { configDir: string; port?: number; host
     if (!socket.writable) return socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const id = requestUuid();
-    const body = JSON.stringify({
-      type: `https://semgate.dev/errors/${status === 431 ? 'headers-too-large' : 'malformed-request'}`,
-      title: status === 431 ? 'Request headers too large' : 'Malformed request',
-      status, detail: status === 431 ? 'The request headers are over 16 KiB.' : 'The request is not valid HTTP.', request_id: id,
-    });
+    const body = JSON.stringify(toProblem(status === 431
+      ? new GatewayError('http.headers_too_large', 431, 'The request headers are over 16 KiB.')
+      : new GatewayError('http.malformed_request', 400, 'The request is not valid HTTP.'), id).problem);
     socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`);
   });
   const address = server.address();

@@ -1,5 +1,6 @@
 import type { Dataset } from '../catalog/types.ts';
 import { roleMaySee } from '../query/fields.ts';
+import { defaultLimit } from '../query/plan.ts';
 import type { Principal } from '../query/types.ts';
 
 /** What a key may learn about a dataset: never its source, table, SQL or hidden fields. */
@@ -17,6 +18,6 @@ export function datasetDetail(ds: Dataset, p: Principal): Record<string, unknown
       name: m.name, label: m.label ?? m.name, type: m.type, description: m.description ?? null,
     })),
     segments: ds.segments.map((s) => ({ name: s.name, description: s.description ?? null })),
-    limits: { max_rows: ds.maxRows, default_limit: Math.min(1000, ds.maxRows) },
+    limits: { max_rows: ds.maxRows, default_limit: defaultLimit(ds) },
   };
 }

@@ -23,6 +23,11 @@ export async function readJsonText(c: Context): Promise<{ text: string; body: un
   }
 }
 
+/** `Cache-Control: no-cache` from the caller: skip the cache's read (it is still filled). */
+export function askedNoCache(c: Context): boolean {
+  return /\bno-cache\b/i.test(c.req.header('cache-control') ?? '');
+}
+
 /** The request's audit detail, created on first use. */
 export function detailOf(c: Context<GatewayEnv>): RequestDetail {
   let d = c.get('detail');

@@ -1,3 +1,4 @@
+import { JSON_CONTENT_TYPE as ODATA_JSON } from '../odata/metadata.ts';
 import { COMPONENT_RESPONSES, header, KEY_PARAMS, ref, successHeaders, type Json } from './openapi-parts.ts';
 
 /**
@@ -32,8 +33,6 @@ const odataKeyed = (...more: string[]): Json => Object.fromEntries(['400', '401'
 const odataOk = (description: string, content: Json, extraHeaders: Json = {}): Json => ({
   description, headers: { ...successHeaders(), ...ODATA_VERSION, ...extraHeaders }, content,
 });
-/** The content type of OData JSON answers, exactly as sent. */
-const ODATA_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const query = (name: string, description: string, schema: Json = { type: 'string', minLength: 1 }): Json => ({ name, in: 'query', required: false, description, schema });
 const ENTITY_SET = { name: 'set', in: 'path', required: true, description: 'The entity set: a dataset\'s name.', schema: { type: 'string' } };
 const FILTER = query('$filter', 'Rows to keep: `eq ne gt ge lt le and or not in`, `contains startswith endswith`, literals of every property type, e.g. `region eq \'EU\' and order_date ge 2024-01-01`.');

@@ -23,6 +23,7 @@ const TITLE_OVERRIDES: Record<string, string> = {
   'query.malformed_json': 'Malformed JSON', 'query.invalid_query': 'Invalid query', 'query.invalid': 'Invalid request',
   'query.empty_body': 'Empty body', 'limit.rate_limited': 'Too many requests', 'source.timeout': 'Query timed out',
   'source.unavailable': 'Source unavailable', 'catalog.reload_refused': 'Configuration refused', 'http.payload_too_large': 'Payload too large', 'http.not_found': 'Not found',
+  'http.headers_too_large': 'Request headers too large',
 };
 
 /** `query.unknown_field` -> "Unknown field" */

@@ -9,7 +9,7 @@ import { endTime, respond, startTime } from './frame.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import type { GatewayEnv } from './env.ts';
-import { detailOf, readJsonBody, readJsonText, sendJson, sendText } from './json-body.ts';
+import { askedNoCache, detailOf, readJsonBody, readJsonText, sendJson, sendText } from './json-body.ts';
 
 /** A cache hit hands back the same rows array, so its JSON is kept beside it. */
 const rowsJsonCache = new WeakMap<object, string>();
@@ -86,8 +86,7 @@ export function restRoutes(): Hono<GatewayEnv> {
     endTime(c, 'plan');
     Object.assign(detail, describePlan(prepared.plan));
     startTime(c, 'db');
-    const noCache = /\bno-cache\b/i.test(c.req.header('cache-control') ?? '');
-    const result = await executeCached(gateway.cache, c.get('state').registry, prepared, noCache);
+    const result = await executeCached(gateway.cache, c.get('state').registry, prepared, askedNoCache(c));
     endTime(c, 'db');
     // Given to the answer itself (not setHeader): an error after this point must not say X-Cache.
     const xCache = result.cached ? 'HIT' : 'MISS';

@@ -9,6 +9,8 @@ import { containerAnnotations, description, entitySetAnnotations, VOCABULARIES, 
 /** The schema namespace: entity types are `semgate.<dataset>`. */
 export const SCHEMA_NAMESPACE = 'semgate';
 export const CONTAINER_NAME = 'Container';
+/** OData JSON answers, numbers as numbers (IEEE754Compatible=true: Int64 and Decimal as strings). */
+export const JSON_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 /** The media type `$metadata` is served with (Power Query rejects anything but XML). */
 export const METADATA_CONTENT_TYPE = 'application/xml';
 

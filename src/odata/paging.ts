@@ -31,9 +31,14 @@ export function tokenSecret(catalog: Catalog): Buffer {
   return s;
 }
 
+/** The query options that define the query: all but the page's token and the key itself. */
+export function queryDefining(params: URLSearchParams, keyParam: string | null): [string, string][] {
+  return [...params].filter(([k]) => k !== '$skiptoken' && k !== 'skiptoken' && k !== keyParam);
+}
+
 /** What identifies "the same query" across pages. */
 export function queryHash(entitySet: string, params: URLSearchParams, keyParam: string | null): string {
-  const kept = [...params].filter(([k]) => k !== '$skiptoken' && k !== 'skiptoken' && k !== keyParam).sort(([a, x], [b, y]) => (a === b ? x.localeCompare(y) : a.localeCompare(b)));
+  const kept = queryDefining(params, keyParam).sort(([a, x], [b, y]) => (a === b ? x.localeCompare(y) : a.localeCompare(b)));
   return hash('sha256', JSON.stringify([entitySet, kept]), 'base64url').slice(0, 22);
 }
 

@@ -4,19 +4,19 @@ import { guard } from '../http/auth.ts';
 import { fromTrustedProxy } from '../http/client-ip.ts';
 import type { GatewayEnv } from '../http/env.ts';
 import { endTime, setHeader, startTime } from '../http/frame.ts';
-import { detailOf, sendText } from '../http/json-body.ts';
+import { askedNoCache, detailOf, sendText } from '../http/json-body.ts';
 import { describePlan } from '../query/describe.ts';
-import { datasetVisible } from '../query/plan.ts';
+import { datasetVisible, defaultLimit } from '../query/plan.ts';
 import { executeCached, executeCount } from '../service/query.ts';
 import { compilePlan } from '../sql/compile.ts';
 import { ODataSyntaxError, type SelectItem } from './ast.ts';
-import { METADATA_CONTENT_TYPE, metadataXml, serviceDocument } from './metadata.ts';
+import { JSON_CONTENT_TYPE, METADATA_CONTENT_TYPE, metadataXml, serviceDocument } from './metadata.ts';
 import { entityModel, entitySetOf, KEY_PROPERTY, type EntitySet } from './model.ts';
-import { queryHash, readToken, signToken, tokenSecret } from './paging.ts';
+import { queryDefining, queryHash, readToken, signToken, tokenSecret } from './paging.ts';
 import { parseQueryOptions } from './parser/index.ts';
 import { translateQuery } from './translate.ts';
 
-const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+const JSON_TYPE_IEEE754 = JSON_CONTENT_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true');
 
 /** Query options as OData means them: `+` stays a plus (URLSearchParams would make it a space). */
 export function odataParams(url: string): URLSearchParams {
@@ -79,7 +79,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
 
   app.get('/odata/', (c) => {
     const model = entityModel(c.get('state').catalog, c.get('principal')!);
-    return sendText(c, JSON.stringify(serviceDocument(model, serviceRoot(c))), JSON_TYPE);
+    return sendText(c, JSON.stringify(serviceDocument(model, serviceRoot(c))), JSON_CONTENT_TYPE);
   });
 
   app.get('/odata/$metadata', (c) => {
@@ -90,7 +90,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
   app.get('/odata/:set/$count', async (c) => {
     const set = entitySetFor(c, c.req.param('set'));
     const options = parseQueryOptions(odataParams(c.req.url));
-    const { plan } = translateQuery(c.get('state').catalog, c.get('principal')!, set, options, { limit: Math.min(1000, set.dataset.maxRows), offset: 0 });
+    const { plan } = translateQuery(c.get('state').catalog, c.get('principal')!, set, options, { limit: defaultLimit(set.dataset), offset: 0 });
     Object.assign(detailOf(c), { dataset: set.name }, describePlan(plan));
     const n = await executeCount(c.get('gateway').cache, c.get('state').registry, plan);
     return sendText(c, String(n), 'text/plain;charset=utf-8');
@@ -116,7 +116,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
     endTime(c, 'plan');
     Object.assign(detail, describePlan(plan));
     startTime(c, 'db');
-    const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, { plan, compiled: compilePlan(plan) }, /\bno-cache\b/i.test(c.req.header('cache-control') ?? ''));
+    const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, { plan, compiled: compilePlan(plan) }, askedNoCache(c));
     const count = options.count ? await executeCount(c.get('gateway').cache, registry, plan) : null;
     endTime(c, 'db');
     detail.rows = result.rows.length;
@@ -148,11 +148,11 @@ export function odataRoutes(): Hono<GatewayEnv> {
     body.value = value;
     const more = result.meta.truncated && sent + value.length < (options.top ?? Infinity);
     if (more) {
-      const next = new URLSearchParams([...params].filter(([k]) => k !== '$skiptoken' && k !== 'skiptoken' && k !== keyParam(c)));
+      const next = new URLSearchParams(queryDefining(params, keyParam(c)));
       next.set('$skiptoken', signToken(secret, { o: sent + value.length, ...binding }));
       body['@odata.nextLink'] = `${root}${encodeURIComponent(set.name)}?${next.toString().replace(/\+/g, '%20')}`;
     }
-    return sendText(c, JSON.stringify(body), ieee ? JSON_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true') : JSON_TYPE, 200,
+    return sendText(c, JSON.stringify(body), ieee ? JSON_TYPE_IEEE754 : JSON_CONTENT_TYPE, 200,
       applied ? { 'Preference-Applied': `odata.maxpagesize=${size}` } : undefined);
   });
 

@@ -6,7 +6,12 @@ import { resolveTenantScope } from './scope.ts';
 import type { Condition, PlannedField, Principal, QueryPlan, SemanticQuery } from './types.ts';
 import { checkFilterValues } from './values.ts';
 
-export const DEFAULT_LIMIT = 1000;
+const DEFAULT_LIMIT = 1000;
+
+/** Rows a query gets when it names no limit (REST, OData `$count`, `/v1/datasets/:name`). */
+export function defaultLimit(ds: Dataset): number {
+  return Math.min(DEFAULT_LIMIT, ds.maxRows);
+}
 
 /** The datasets a principal may see: by role, then by the key's allow-list. */
 export function datasetVisible(ds: Dataset, principal: Principal): boolean {
@@ -64,7 +69,7 @@ export function assemblePlan(catalog: Catalog, principal: Principal, ds: Dataset
   const orderBy = [...parts.orderBy];
   // Dimensions identify a row, so ordering by all of them makes paging deterministic.
   for (const d of dimensions) if (!orderBy.some((o) => o.alias === d.alias)) orderBy.push({ alias: d.alias, direction: 'asc' });
-  const limit = parts.limit ?? Math.min(DEFAULT_LIMIT, ds.maxRows);
+  const limit = parts.limit ?? defaultLimit(ds);
   if (limit > ds.maxRows) {
     throw badQuery('limit_too_large', `limit ${limit} is over dataset '${ds.name}' max_rows of ${ds.maxRows}.`, { field: 'limit' });
   }
