@@ -5,7 +5,6 @@
 import type { Ident, TableRef } from './types.ts';
 
 export const IDENT_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]*$/;
-export const ROLE_PATTERN = /^[a-z][a-z0-9_]*$/;
 export const TENANT_PLACEHOLDER = '{tenant}';
 export const BUILT_IN_ROLES: readonly string[] = ['admin', 'analyst', 'viewer'];
 

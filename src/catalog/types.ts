@@ -162,7 +162,6 @@ export interface Catalog {
 }
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
 
 /** One finding of validation: every error names file, line, column and field. */
 export interface ConfigIssue {

@@ -1,7 +1,7 @@
 import type { Dataset } from '../catalog/types.ts';
 import { badQuery } from '../errors.ts';
 import { resolveField } from '../query/fields.ts';
-import type { Condition, FieldTransform, FilterOp, PlannedField, Principal, ScalarValue } from '../query/types.ts';
+import { TRANSFORMED_TYPE, type Condition, type FieldTransform, type FilterOp, type PlannedField, type Principal, type ScalarValue } from '../query/types.ts';
 import { checkFilterValues } from '../query/values.ts';
 import type { Expr, Literal } from './ast.ts';
 import type { EntitySet } from './model.ts';
@@ -30,7 +30,6 @@ export function entityScope(set: EntitySet, ds: Dataset, p: Principal, option: s
 const COMPARISONS: Record<string, FilterOp> = { eq: 'eq', ne: 'ne', gt: 'gt', ge: 'gte', lt: 'lt', le: 'lte' };
 const FLIPPED: Record<string, string> = { eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge' };
 const TRANSFORMS: Record<string, FieldTransform> = { tolower: 'lower', toupper: 'upper', year: 'year', month: 'month', day: 'day', date: 'date' };
-const TRANSFORMED_TYPE: Record<FieldTransform, PlannedField['type']> = { lower: 'string', upper: 'string', year: 'integer', month: 'integer', day: 'integer', date: 'date' };
 
 interface Operand { field: PlannedField; transform: FieldTransform | undefined }
 

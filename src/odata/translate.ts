@@ -36,7 +36,7 @@ function metricMatches(f: PlannedField, method: string): boolean {
 
 function aggregateField(item: AggregateItem, scope: Scope): PlannedField {
   const metric = (alias: string, sql: string, type: PlannedField['type']): PlannedField =>
-    Object.freeze({ alias, kind: 'metric' as const, sql, column: null, grain: null, type, baseType: type });
+    Object.freeze({ alias, kind: 'metric' as const, sql, column: null, grain: null, type });
   if (item.kind === 'count') return metric(item.alias, 'COUNT(*)', 'integer');
   if (item.kind === 'custom') {
     const f = scope(item.name, item.pos);
@@ -53,7 +53,7 @@ function aggregateField(item: AggregateItem, scope: Scope): PlannedField {
   }
   if ((fn === 'SUM' || fn === 'AVG') && f.type !== 'number') return unsupported('$apply', item.pos, `${item.method} of the ${f.type} property '${f.alias}'`);
   const type = fn === 'COUNT_DISTINCT' ? 'integer' : fn === 'SUM' || fn === 'AVG' ? 'number' : f.type;
-  return Object.freeze({ alias: item.alias, kind: 'metric' as const, sql: '', column: null, grain: null, type, baseType: type, aggregateOf: { fn, field: f } });
+  return Object.freeze({ alias: item.alias, kind: 'metric' as const, sql: '', column: null, grain: null, type, aggregateOf: { fn, field: f } });
 }
 
 interface Selection { dimensions: PlannedField[]; metrics: PlannedField[]; columns: ODataColumn[]; where: Condition[]; having: Condition[] }

@@ -30,13 +30,12 @@ function dimensionField(d: Dimension, grain: TimeGrain | null): PlannedField {
     column,
     grain,
     type: grain === null ? d.type : grain === 'hour' ? 'timestamp' : 'date',
-    baseType: d.type,
   });
 }
 
 function metricField(m: Metric): PlannedField {
   return Object.freeze({
-    alias: m.name, kind: 'metric' as const, sql: m.sql, column: null, grain: null, type: m.type, baseType: m.type,
+    alias: m.name, kind: 'metric' as const, sql: m.sql, column: null, grain: null, type: m.type,
   });
 }
 

@@ -50,13 +50,16 @@ export interface PlannedField {
   readonly grain: TimeGrain | null;
   /** Type of the output column (a grain gives `date`, or `timestamp` for `hour`). */
   readonly type: FieldType;
-  /** Type of the underlying dimension, before any grain. */
-  readonly baseType: FieldType;
   /** OData $apply: an aggregate over a dimension (`order_id with countdistinct`), built here, not in the catalog. */
   readonly aggregateOf?: { readonly fn: 'SUM' | 'MIN' | 'MAX' | 'AVG' | 'COUNT_DISTINCT'; readonly field: PlannedField };
 }
 
 export type FieldTransform = 'lower' | 'upper' | 'year' | 'month' | 'day' | 'date';
+
+/** The type a transform gives (OData `tolower(x)`, `year(x)`, ...): what its operand is compared as. */
+export const TRANSFORMED_TYPE: Readonly<Record<FieldTransform, FieldType>> = {
+  lower: 'string', upper: 'string', year: 'integer', month: 'integer', day: 'integer', date: 'date',
+};
 
 /** A boolean condition tree: REST filters are an `and` of comparisons; OData may nest. */
 export type Condition =

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Condition, FieldTransform, PlannedField, ScalarValue } from '../query/types.ts';
+import type { FieldType } from '../catalog/types.ts';
+import { TRANSFORMED_TYPE, type Condition, type FieldTransform, type PlannedField, type ScalarValue } from '../query/types.ts';
 import type { Expr, SqlDialect } from './dialects/types.ts';
 
 /** The SQL of a field: its trusted expression, a quoted column, and any time grain. */
@@ -9,7 +10,7 @@ export function fieldExpr(f: PlannedField, dialect: SqlDialect): Expr {
     return f.aggregateOf.fn === 'COUNT_DISTINCT' ? sql`COUNT(DISTINCT ${inner})` : sql`${sql.raw(f.aggregateOf.fn)}(${inner})`;
   }
   const base = f.column !== null ? sql.id(f.column) : sql`${sql.raw(f.sql)}`;
-  if (f.grain === null) return f.kind === 'metric' ? sql`${sql.raw(f.sql)}` : base;
+  if (f.grain === null) return base;
   return dialect.truncateTime(f.grain, f.column !== null ? base : sql`(${base})`);
 }
 
@@ -17,17 +18,14 @@ function escapeLike(v: string): string {
   return v.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function valueType(f: PlannedField): 'string' | 'number' | 'boolean' | 'date' | 'timestamp' {
-  return f.type === 'integer' ? 'number' : f.type;
+/** How a value is bound for a field of this type (integers bind as numbers). */
+function valueType(t: FieldType): 'string' | 'number' | 'boolean' | 'date' | 'timestamp' {
+  return t === 'integer' ? 'number' : t;
 }
-
-const TRANSFORMED_TYPE: Record<FieldTransform, 'string' | 'number' | 'date'> = {
-  lower: 'string', upper: 'string', year: 'number', month: 'number', day: 'number', date: 'date',
-};
 
 function compare(f: PlannedField, op: string, values: readonly ScalarValue[], d: SqlDialect, caseInsensitive: boolean, transform?: FieldTransform): Expr {
   const e = transform ? d.transform(transform, fieldExpr(f, d)) : fieldExpr(f, d);
-  const type = transform ? TRANSFORMED_TYPE[transform] : valueType(f);
+  const type = valueType(transform ? TRANSFORMED_TYPE[transform] : f.type);
   const v = (i: number): Expr => d.value(type, values[i]!);
   const list = (): Expr => sql.join(values.map((_, i) => v(i)));
   switch (op) {
