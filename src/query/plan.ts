@@ -95,6 +95,7 @@ export function assemblePlan(catalog: Catalog, principal: Principal, ds: Dataset
 export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQuery): QueryPlan {
   const ds = findDataset(catalog, principal, q.dataset);
   // Scope first: a request that may not run at all says so before any field error.
+  // (assemblePlan resolves it again on purpose: no plan gets a scope from anywhere else.)
   resolveTenantScope(catalog, ds, principal);
 
   const dimensions = dedupe((q.dimensions ?? []).map((ref, i) => {

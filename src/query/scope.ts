@@ -17,10 +17,16 @@ function tenantScope(catalog: Catalog, tenant: string): TenantScope {
   return Object.freeze({ kind: 'tenant' as const, tenant, schema: schema as Ident });
 }
 
-/** Whether some dataset names the source itself rather than through `{tenant}`. */
+const directlyNamed = new WeakMap<Catalog, ReadonlySet<string>>();
+
+/** Whether some dataset names the source itself rather than through `{tenant}` (worked out once per catalog). */
 function namedDirectly(catalog: Catalog, sourceName: string): boolean {
-  for (const d of catalog.datasets.values()) if (d.source === sourceName) return true;
-  return false;
+  let names = directlyNamed.get(catalog);
+  if (!names) {
+    names = new Set([...catalog.datasets.values()].map((d) => d.source));
+    directlyNamed.set(catalog, names);
+  }
+  return names.has(sourceName);
 }
 
 /**
