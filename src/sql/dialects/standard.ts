@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
+import { compileOnlyKysely } from './kysely-compile-only.ts';
 import type { TimeGrain } from '../../catalog/types.ts';
 import type { Expr, SqlDialect } from './types.ts';
 
-/** Standard-SQL pieces that more than one engine shares. */
+/** Standard-SQL pieces that more than one engine shares, and the PostgreSQL family built from them. */
 export function quoteDoubleQuoted(id: string): string {
   return `"${id.replace(/"/g, '""')}"`;
 }
@@ -31,3 +32,30 @@ export const standardTransform: SqlDialect['transform'] = (kind, e) => {
 /** ILIKE / LIKE with an explicit backslash escape (PostgreSQL, DuckDB). */
 export const likeWithEscape: SqlDialect['like'] = (expr, pattern, caseInsensitive) =>
   caseInsensitive ? sql`${expr} ILIKE ${pattern} ESCAPE '\\'` : sql`${expr} LIKE ${pattern} ESCAPE '\\'`;
+
+/**
+ * PostgreSQL's SQL, which DuckDB speaks too (double quotes, `$n` placeholders, so kysely's
+ * PG compiler fits): the two differ only in the type names a bound number and text cast to.
+ */
+export function postgresFamily(name: 'postgres' | 'duckdb', types: { readonly number: string; readonly text: string }): SqlDialect {
+  const number = sql.raw(types.number);
+  const text = sql.raw(types.text);
+  return {
+    name,
+    db: compileOnlyKysely(() => new PostgresAdapter(), () => new PostgresQueryCompiler(), (db) => new PostgresIntrospector(db)),
+    quoteIdent: quoteDoubleQuoted,
+    truncateTime: truncateWithDateTrunc,
+    value(type, v) {
+      switch (type) {
+        case 'number': return sql`CAST(${v} AS ${number})`;
+        case 'date': return sql`CAST(${v} AS DATE)`;
+        case 'timestamp': return sql`CAST(${v} AS TIMESTAMP)`;
+        case 'boolean': return sql`CAST(${v} AS BOOLEAN)`;
+        default: return sql`CAST(${v} AS ${text})`;
+      }
+    },
+    transform: standardTransform,
+    like: likeWithEscape,
+    orderTerms: orderNullsLast,
+  };
+}
