@@ -1,5 +1,6 @@
 import type { Catalog, Dataset, Ident, SourceType } from '../catalog/types.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
+import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
 import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import type { Principal, TenantScope } from './types.ts';
 
@@ -52,12 +53,12 @@ export function resolveTenantScope(catalog: Catalog, ds: Dataset, principal: Pri
   }
 
   const tenant = scope.kind === 'tenant' ? scope.tenant : null;
-  const sourceName = ds.source === '{tenant}' ? tenant : ds.source;
+  const sourceName = ds.source === TENANT_PLACEHOLDER ? tenant : ds.source;
   const source = sourceName === null ? undefined : catalog.sources.get(sourceName);
   // Database per tenant by source name: this tenant has no database configured, or the
   // source named like it is one that datasets read directly (a tenant id equal to a shared
   // source's name would otherwise read that source: every tenant's rows).
-  if (!source || (ds.source === '{tenant}' && namedDirectly(catalog, source.name))) {
+  if (!source || (ds.source === TENANT_PLACEHOLDER && namedDirectly(catalog, source.name))) {
     throw forbidden('dataset_unavailable', `Dataset '${ds.name}' is not available for this tenant.`);
   }
   return Object.freeze({

@@ -6,6 +6,7 @@
 import type { ExecRequest } from './types.ts';
 import type { Source } from '../catalog/types.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
+import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
 import { GatewayError } from '../errors.ts';
 
 export type ConnectionSettings = Readonly<Record<string, string | number | boolean>>;
@@ -20,12 +21,12 @@ export function resolveConnection(source: Source, tenant: string | null): Connec
   if (tenant !== null) assertTenantId(tenant);
   const out: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(source.connection)) {
-    if (typeof value !== 'string' || !value.includes('{tenant}')) {
+    if (typeof value !== 'string' || !value.includes(TENANT_PLACEHOLDER)) {
       out[key] = value;
     } else if (tenant === null) {
       throw new GatewayError('internal.tenant_missing', 500, `Source '${source.name}' needs a tenant`);
     } else {
-      out[key] = value.replaceAll('{tenant}', tenant);
+      out[key] = value.replaceAll(TENANT_PLACEHOLDER, tenant);
     }
   }
   return Object.freeze(out);

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Dataset } from '../catalog/types.ts';
+import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
 import { GatewayError } from '../errors.ts';
 import type { CompiledQuery, QueryPlan, TenantScope } from '../query/types.ts';
 import { conditionExpr, fieldExpr } from './conditions.ts';
@@ -18,31 +19,31 @@ export function assertScopeFits({ dataset: ds, scope, target }: QueryPlan): void
         : scope.kind === 'tenant';
   // In a database per tenant the pool is the isolation, so it must be the scope's tenant's.
   const tenant = scope.kind === 'tenant' ? scope.tenant : null;
-  const poolOk = ds.source === '{tenant}' ? target.source === tenant && (target.tenant === null || target.tenant === tenant)
+  const poolOk = ds.source === TENANT_PLACEHOLDER ? target.source === tenant && (target.tenant === null || target.tenant === tenant)
     : ds.layout.kind === 'database' ? target.tenant === tenant : target.tenant === null;
   if (!ok || !poolOk) {
     throw new GatewayError('internal.scope_mismatch', 500, 'The query could not be scoped to a tenant.');
   }
 }
 
-/** `{tenant}` in trusted SQL becomes the tenant's quoted schema. */
-function withTenantSchema(text: string, scope: TenantScope, d: SqlDialect): string {
-  if (!text.includes('{tenant}')) return text;
+/** The schema `{tenant}` stands for: only a tenant's scope has one (fail closed otherwise). */
+function tenantSchemaOf(scope: TenantScope): string {
   if (scope.kind !== 'tenant') throw new GatewayError('internal.scope_mismatch', 500, 'The query could not be scoped to a tenant.');
-  return text.replaceAll('{tenant}', d.quoteIdent(scope.schema));
+  return scope.schema;
 }
 
-function fromExpr(ds: Dataset, scope: TenantScope, d: SqlDialect): Expr {
+/** `{tenant}` in trusted SQL becomes the tenant's schema, quoted by kysely as any identifier. */
+function withTenantSchema(text: string, scope: TenantScope): Expr {
+  if (!text.includes(TENANT_PLACEHOLDER)) return sql.raw(text);
+  return sql.join(text.split(TENANT_PLACEHOLDER).map((part) => sql.raw(part)), sql.id(tenantSchemaOf(scope)));
+}
+
+function fromExpr(ds: Dataset, scope: TenantScope): Expr {
   if (ds.table) {
-    const schema = ds.table.schema === '{tenant}'
-      ? (scope.kind === 'tenant' ? scope.schema : null)
-      : ds.table.schema;
-    if (ds.table.schema === '{tenant}' && schema === null) {
-      throw new GatewayError('internal.scope_mismatch', 500, 'The query could not be scoped to a tenant.');
-    }
+    const schema = ds.table.schema === TENANT_PLACEHOLDER ? tenantSchemaOf(scope) : ds.table.schema;
     return schema === null ? sql.id(ds.table.name) : sql.id(schema, ds.table.name);
   }
-  return sql`(${sql.raw(withTenantSchema(ds.sql!, scope, d))})`;
+  return sql`(${withTenantSchema(ds.sql!, scope)})`;
 }
 
 const bool = (e: Expr): RawBuilder<SqlBool> => e as RawBuilder<SqlBool>;
@@ -52,7 +53,7 @@ function groupedSelect(plan: QueryPlan, d: SqlDialect) {
   const { dataset: ds, scope } = plan;
   assertScopeFits(plan);
   const fields = [...plan.dimensions, ...plan.metrics];
-  let q = d.db.selectFrom(sql`${fromExpr(ds, scope, d)}`.as('t'))
+  let q = d.db.selectFrom(sql`${fromExpr(ds, scope)}`.as('t'))
     .select(fields.map((f) => fieldExpr(f, d).as(f.alias)));
 
   if (ds.layout.kind === 'shared' && scope.kind === 'tenant') {

@@ -7,7 +7,6 @@ import type { SqlDialect } from './types.ts';
 export const mysqlDialect: SqlDialect = {
   name: 'mysql',
   db: compileOnlyKysely(() => new MysqlAdapter(), () => new MysqlQueryCompiler(), (db) => new MysqlIntrospector(db)),
-  quoteIdent: (id) => `\`${id.replace(/`/g, '``')}\``,
   truncateTime(grain, e) {
     switch (grain) {
       case 'hour': return sql`CAST(DATE_FORMAT(${e}, '%Y-%m-%d %H:00:00') AS DATETIME)`;

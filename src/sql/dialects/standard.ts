@@ -1,12 +1,8 @@
+/** Standard-SQL pieces that more than one engine shares, and the PostgreSQL family built from them. */
 import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import { compileOnlyKysely } from './kysely-compile-only.ts';
 import type { TimeGrain } from '../../catalog/types.ts';
 import type { Expr, SqlDialect } from './types.ts';
-
-/** Standard-SQL pieces that more than one engine shares, and the PostgreSQL family built from them. */
-export function quoteDoubleQuoted(id: string): string {
-  return `"${id.replace(/"/g, '""')}"`;
-}
 
 /** date_trunc is ISO (Monday) for weeks in both PostgreSQL and DuckDB. */
 export function truncateWithDateTrunc(grain: TimeGrain, expr: Expr): Expr {
@@ -43,7 +39,6 @@ export function postgresFamily(name: 'postgres' | 'duckdb', types: { readonly nu
   return {
     name,
     db: compileOnlyKysely(() => new PostgresAdapter(), () => new PostgresQueryCompiler(), (db) => new PostgresIntrospector(db)),
-    quoteIdent: quoteDoubleQuoted,
     truncateTime: truncateWithDateTrunc,
     value(type, v) {
       switch (type) {

@@ -11,8 +11,6 @@ export interface SqlDialect {
   readonly name: SourceType;
   /** A compile-only kysely instance (DummyDriver): identifier quoting and placeholders. */
   readonly db: Kysely<Record<string, never>>;
-  /** Quotes an already validated identifier for text that kysely does not build (sql: datasets). */
-  quoteIdent(id: string): string;
   /** The first instant of the period: a DATE for day..year, a TIMESTAMP for hour. */
   truncateTime(grain: TimeGrain, expr: Expr): Expr;
   /** A bound request value, cast where the engine would otherwise guess its type badly. */
