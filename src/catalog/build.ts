@@ -6,7 +6,7 @@ import type { ApiKey, Catalog, GatewaySettings, Dataset, Dimension, Metric, Segm
 import { isAbsolute, resolve } from 'node:path';
 import type { SourceFacts } from './check-sources.ts';
 import { keyHashOf } from './check-api-keys.ts';
-import { asIdent, expandMetrics, metricRefs, parseExpiry, parseTableRef, TENANT_PLACEHOLDER, usesTenant } from './rules.ts';
+import { asIdent, declaredLayouts, expandMetrics, metricRefs, parseExpiry, parseTableRef } from './rules.ts';
 
 export const DEFAULTS = {
   maxRows: 100_000,
@@ -133,11 +133,11 @@ function buildSource(s: RawSource, facts: SourceFacts | undefined, dir: string):
 
 function layoutOf(d: RawDataset, sources: ReadonlyMap<string, Source>): TenantLayout {
   if (d.rls === 'none') return { kind: 'global' };
-  if (d.rls) return { kind: 'shared', tenantColumn: asIdent(d.rls.tenant_column) };
-  if (usesTenant(d.table) || usesTenant(d.sql)) return { kind: 'schema' };
-  if (d.source === TENANT_PLACEHOLDER || sources.get(d.source)?.perTenant) return { kind: 'database' };
+  const tenantColumn = d.rls?.tenant_column;
+  const [layout, ...more] = declaredLayouts({ tenantColumn, table: d.table, sql: d.sql, source: d.source }, (s) => sources.get(s)?.perTenant === true);
   // Unreachable after checkCatalog; fail closed rather than expose a table to every tenant.
-  throw new Error(`dataset ${d.name} has no tenant layout`);
+  if (!layout || more.length > 0) throw new Error(`dataset ${d.name} has no single tenant layout`);
+  return layout.kind === 'shared' ? { kind: 'shared', tenantColumn: asIdent(tenantColumn!) } : { kind: layout.kind };
 }
 
 function buildDataset(d: RawDataset, sources: ReadonlyMap<string, Source>): Dataset {

@@ -3,7 +3,7 @@ import type { IssueSink } from './positions.ts';
 import type { SourceFacts } from './check-sources.ts';
 import { checkFields } from './check-fields.ts';
 import { obj, objects, str, strings, type RawObject } from './raw.ts';
-import { parseTableRef, TENANT_PLACEHOLDER, usesTenant } from './rules.ts';
+import { declaredLayouts, parseTableRef, TENANT_PLACEHOLDER } from './rules.ts';
 import { didYouMean, listNames } from '../suggest.ts';
 
 /** What api-keys.yaml is checked against. */
@@ -71,12 +71,10 @@ function checkLayout(item: RawObject, index: number, sources: ReadonlyMap<string
   const name = str(item['name']) ?? `#${index + 1}`;
   const rls = item['rls'];
   const source = str(item['source']);
-  const layouts: { what: string; field: string }[] = [];
-  if (str(obj(rls)?.['tenant_column']) !== undefined) layouts.push({ what: 'a shared table (`rls.tenant_column`)', field: 'rls' });
-  if (usesTenant(str(item['table']))) layouts.push({ what: 'a schema per tenant (`{tenant}` in `table`)', field: 'table' });
-  if (usesTenant(str(item['sql']))) layouts.push({ what: 'a schema per tenant (`{tenant}` in `sql`)', field: 'sql' });
-  const perTenantSource = source === TENANT_PLACEHOLDER || (source !== undefined && sources?.get(source)?.perTenant === true);
-  if (perTenantSource) layouts.push({ what: 'a database per tenant (`source`)', field: 'source' });
+  const layouts = declaredLayouts(
+    { tenantColumn: str(obj(rls)?.['tenant_column']), table: str(item['table']), sql: str(item['sql']), source },
+    (s) => sources?.get(s)?.perTenant === true,
+  );
 
   if (rls === 'none') {
     if (layouts.length > 0) {

@@ -16,6 +16,30 @@ export function usesTenant(text: string | undefined | null): boolean {
   return typeof text === 'string' && text.includes(TENANT_PLACEHOLDER);
 }
 
+/** A tenant layout a dataset entry declares, with the words and field the checks name it by. */
+export interface DeclaredLayout {
+  readonly kind: 'shared' | 'schema' | 'database';
+  readonly what: string;
+  readonly field: 'rls' | 'table' | 'sql' | 'source';
+}
+
+/**
+ * Every tenant layout a dataset entry declares, apart from `rls: none`. The checks require
+ * exactly one (or none with `rls: none`); the build takes that one, so what was checked is
+ * what gets built. `perTenantSource` says whether a named source is a database per tenant.
+ */
+export function declaredLayouts(d: { tenantColumn: string | undefined; table: string | undefined; sql: string | undefined; source: string | undefined },
+  perTenantSource: (name: string) => boolean): DeclaredLayout[] {
+  const layouts: DeclaredLayout[] = [];
+  if (d.tenantColumn !== undefined) layouts.push({ kind: 'shared', what: 'a shared table (`rls.tenant_column`)', field: 'rls' });
+  if (usesTenant(d.table)) layouts.push({ kind: 'schema', what: 'a schema per tenant (`{tenant}` in `table`)', field: 'table' });
+  if (usesTenant(d.sql)) layouts.push({ kind: 'schema', what: 'a schema per tenant (`{tenant}` in `sql`)', field: 'sql' });
+  if (d.source === TENANT_PLACEHOLDER || (d.source !== undefined && perTenantSource(d.source))) {
+    layouts.push({ kind: 'database', what: 'a database per tenant (`source`)', field: 'source' });
+  }
+  return layouts;
+}
+
 export function asIdent(text: string): Ident {
   return text as Ident;
 }
