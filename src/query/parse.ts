@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject } from 'ajv';
+import { formatPath, pointerToPath } from '../catalog/positions.ts';
 import { badQuery } from '../errors.ts';
 import type { SemanticQuery } from './types.ts';
 
@@ -9,16 +10,6 @@ export const semanticQuerySchema = require('./schemas/semantic-query.schema.json
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 const validate = ajv.compile<SemanticQuery>(semanticQuerySchema);
-
-/** `/filters/0/values/1` -> `filters[0].values[1]` */
-export function jsonPointerToPath(pointer: string): string {
-  let out = '';
-  for (const raw of pointer.split('/').slice(1)) {
-    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
-  }
-  return out;
-}
 
 function describe(e: ErrorObject, path: string): { code: string; message: string; field: string } {
   const where = path === '' ? 'the query' : `'${path}'`;
@@ -50,6 +41,6 @@ function describe(e: ErrorObject, path: string): { code: string; message: string
 export function parseSemanticQuery(input: unknown): SemanticQuery {
   if (validate(input)) return input;
   const e = validate.errors![0]!;
-  const { code, message, field } = describe(e, jsonPointerToPath(e.instancePath));
+  const { code, message, field } = describe(e, formatPath(pointerToPath(e.instancePath)));
   throw badQuery(code, message, { field });
 }
