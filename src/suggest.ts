@@ -39,10 +39,15 @@ export function closest(word: string, candidates: Iterable<string>): string | nu
   return best !== null && bestDistance <= allowed ? best : null;
 }
 
-/** " Did you mean `x`?" or "" — ready to append to a message. */
-export function didYouMean(word: string, candidates: Iterable<string>): string {
+/** " Did you mean `x`?" or "" — ready to append to a message (config files' form, in backticks). */
+export function didYouMean(word: string, candidates: Iterable<string>, quote = '`'): string {
   const hit = closest(word, candidates);
-  return hit === null ? '' : ` Did you mean \`${hit}\`?`;
+  return hit === null ? '' : ` Did you mean ${quote}${hit}${quote}?`;
+}
+
+/** The closest name, else " <label>: `a`, `b` or `c`." listing them all, else `whenNone`. */
+export function didYouMeanOrList(word: string, known: readonly string[], label: string, whenNone = ''): string {
+  return didYouMean(word, known) || (known.length ? ` ${label}: ${listNames(known)}.` : whenNone);
 }
 
 /** "`a`, `b` and `c`" for messages listing what is allowed. */
@@ -55,6 +60,5 @@ export function listNames(names: readonly string[], max = 12): string {
 
 /** The spec's form for request errors: " Did you mean 'x'?" or "". */
 export function suggestionSuffix(word: string, candidates: Iterable<string>): string {
-  const hit = closest(word, candidates);
-  return hit === null ? '' : ` Did you mean '${hit}'?`;
+  return didYouMean(word, candidates, "'");
 }

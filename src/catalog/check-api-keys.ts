@@ -3,7 +3,7 @@ import type { IssueSink } from './positions.ts';
 import type { CatalogFacts } from './check-catalog.ts';
 import { list, obj, objects, str, type RawObject } from './raw.ts';
 import { BUILT_IN_ROLES, parseExpiry } from './rules.ts';
-import { didYouMean, listNames } from '../suggest.ts';
+import { didYouMean, didYouMeanOrList } from '../suggest.ts';
 import { sha256 } from '../auth/keys.ts';
 
 const KEY_HASH = /^sha256:([0-9a-fA-F]{64})$/;
@@ -71,7 +71,7 @@ function checkAllowedDatasets(item: RawObject, at: (...r: (string | number)[]) =
   for (const [i, name] of list(item['allowed_datasets']).entries()) {
     if (typeof name !== 'string' || catalog.datasets.has(name)) continue;
     const known = [...catalog.datasets];
-    const hint = didYouMean(name, known) || (known.length ? ` Datasets: ${listNames(known)}.` : '');
+    const hint = didYouMeanOrList(name, known, 'Datasets');
     sink.error(at('allowed_datasets', i), `dataset \`${name}\` is not in catalog.yaml.${hint}`);
   }
 }

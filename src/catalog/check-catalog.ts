@@ -4,7 +4,7 @@ import type { SourceFacts } from './check-sources.ts';
 import { checkFields } from './check-fields.ts';
 import { obj, objects, str, strings, type RawObject } from './raw.ts';
 import { declaredLayouts, parseTableRef, TENANT_PLACEHOLDER } from './rules.ts';
-import { didYouMean, listNames } from '../suggest.ts';
+import { didYouMeanOrList } from '../suggest.ts';
 
 /** What api-keys.yaml is checked against. */
 export interface CatalogFacts {
@@ -41,7 +41,7 @@ function checkSource(item: RawObject, index: number, sources: ReadonlyMap<string
   const source = str(item['source']);
   if (source === undefined || source === '' || source === TENANT_PLACEHOLDER || sources === null || sources.has(source)) return;
   const known = [...sources.keys()];
-  const hint = didYouMean(source, known) || (known.length ? ` Defined sources: ${listNames(known)}.` : ' sources.yaml defines no sources.');
+  const hint = didYouMeanOrList(source, known, 'Defined sources', ' sources.yaml defines no sources.');
   sink.error(['datasets', index, 'source'], `source \`${source}\` is not defined in sources.yaml.${hint}`);
 }
 

@@ -5,7 +5,7 @@
 import type { IssueSink } from './positions.ts';
 import { obj, objects, str, strings, type RawObject } from './raw.ts';
 import { AGGREGATE_CALL, metricRefs, TENANT_PLACEHOLDER } from './rules.ts';
-import { didYouMean, listNames } from '../suggest.ts';
+import { didYouMeanOrList, listNames } from '../suggest.ts';
 
 type Kind = 'dimensions' | 'metrics' | 'segments';
 const SINGULAR: Record<Kind, string> = { dimensions: 'dimension', metrics: 'metric', segments: 'segment' };
@@ -95,7 +95,7 @@ function checkMetrics(ds: RawObject, d: number, sink: IssueSink): void {
         sink.error(at, `\`{${ref.name}}\` is a dimension; a derived metric can only reference metrics. Use an aggregate such as \`SUM(${ref.name})\`, or reference a metric.`, { at: pos });
       } else {
         const others = metricNames.filter((n) => n !== m.name);
-        const hint = didYouMean(ref.name, others) || (others.length ? ` Metrics of this dataset: ${listNames(others)}.` : '');
+        const hint = didYouMeanOrList(ref.name, others, 'Metrics of this dataset');
         sink.error(at, `\`{${ref.name}}\` is not a metric of this dataset.${hint}`, { at: pos });
       }
     }
