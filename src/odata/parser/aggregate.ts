@@ -28,7 +28,8 @@ function isCast(c: Cursor, parts: string[]): boolean {
   return m.property(parts[0]!) === undefined && (t === 'entity' || t === 'complex');
 }
 
-function checkCast(c: Cursor, parts: string[], at: number): void {
+/** A type cast names an entity or complex type (in a known namespace), unless the model is open. */
+export function checkCast(c: Cursor, parts: string[], at: number): void {
   const m = c.model;
   const t = m.typeName(parts[parts.length - 1]!);
   if (!m.open && (!(t === 'entity' || t === 'complex') || (parts.length > 1 && !m.namespace(parts.slice(0, -1))))) {

@@ -147,7 +147,7 @@ function parseTrafo(c: Cursor, preservingOnly: boolean): Transformation {
       while (/\d/.test(c.peek())) c.pos++;
       break;
     case 'orderby':
-      parseOrderByItems(c, true);
+      parseOrderByItems(c);
       break;
     case 'search':
       parseSearchExpr(c, true);
@@ -175,9 +175,9 @@ function parseTrafo(c: Cursor, preservingOnly: boolean): Transformation {
           c,
           () => {
             parseApplyExpr(c, true);
-            if (c.wsEat(',')) (c.ws(), parseOrderByItems(c, false));
+            if (c.wsEat(',')) (c.ws(), parseOrderByItems(c));
           },
-          () => parseOrderByItems(c, false),
+          () => parseOrderByItems(c),
         );
       }
       break;

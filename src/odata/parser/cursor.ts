@@ -21,7 +21,9 @@ export const STRUCTURAL: Readonly<Record<string, string>> = {
 /** Deepest nesting of expressions / transformations before we refuse (no stack overflow). */
 export const MAX_DEPTH = 100;
 
-const IDENT = /[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}\p{Cf}]*/uy;
+/** The ABNF's odataIdentifier, as regex source (`u` flag): a letter or `_`, then identifier characters. */
+export const IDENTIFIER_SOURCE = '[\\p{L}\\p{Nl}_][\\p{L}\\p{Nl}\\p{Nd}\\p{Mn}\\p{Mc}\\p{Pc}\\p{Cf}]*';
+const IDENT = new RegExp(IDENTIFIER_SOURCE, 'uy');
 const IDENT_CHAR = /[\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}\p{Cf}]/u;
 
 export function isIdentChar(ch: string | undefined): boolean {

@@ -65,7 +65,7 @@ export function parseFilter(text: string, opts: ParseOptions = {}): Expr {
 }
 
 export function parseOrderBy(text: string, opts: ParseOptions = {}): OrderByItem[] {
-  return run(text, '$orderby', opts, "an operator, 'asc', 'desc', ',' or the end of $OPT", (c) => parseOrderByItems(c, false));
+  return run(text, '$orderby', opts, "an operator, 'asc', 'desc', ',' or the end of $OPT", (c) => parseOrderByItems(c));
 }
 
 export function parseSelect(text: string, opts: ParseOptions = {}): SelectItem[] {

@@ -5,7 +5,7 @@
  * (cursor unchanged) and throws once the text is clearly a literal that is malformed.
  */
 import type { Literal, LiteralType } from '../ast.ts';
-import { type Cursor, isIdentChar } from './cursor.ts';
+import { type Cursor, IDENTIFIER_SOURCE, isIdentChar } from './cursor.ts';
 
 const DATE = /-?(?:0\d{3}|[1-9]\d{3,})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])/y;
 const TIME = /(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d{1,12})?)?/y;
@@ -16,7 +16,8 @@ const GUID_SHAPE = 'hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh';
 const PREFIXED = /(duration|binary|geography|geometry)'/iy;
 const DURATION = /^-?P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/;
 const BASE64URL = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048]=?|[A-Za-z0-9_-][AQgw](?:==)?)?$/;
-const ENUM_MEMBER = /(?:[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}\p{Cf}]*|[+-]?\d{1,19})/uy;
+const ENUM_MEMBER = new RegExp(`(?:${IDENTIFIER_SOURCE}|[+-]?\\d{1,19})`, 'uy');
+const ENUM_VALUE = new RegExp(`^(?:${IDENTIFIER_SOURCE}|[+-]?\\d{1,19}|%2B\\d{1,19})$`, 'u');
 
 function sticky(re: RegExp, s: string, at: number): string | null {
   re.lastIndex = at;
@@ -174,7 +175,7 @@ export function parseEnumBody(c: Cursor, start: number): Literal {
 
 /** Does a plain string literal's value have the shape of an (unqualified) enum value? */
 export function looksLikeEnumValue(value: string): boolean {
-  return value.split(',').every((v) => /^(?:[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}\p{Cf}]*|[+-]?\d{1,19}|%2B\d{1,19})$/u.test(v));
+  return value.split(',').every((v) => ENUM_VALUE.test(v));
 }
 
 /** Well-known-text subset of the ABNF's geo literals: `SRID=n;Point(...)` etc. */

@@ -8,7 +8,7 @@ import { parseExpr } from './expr.ts';
 import { parseSearchExpr } from './search.ts';
 
 /** orderbyItem *( COMMA orderbyItem ); spaces around commas are tolerated. */
-export function parseOrderByItems(c: Cursor, _inTrafo: boolean): OrderByItem[] {
+export function parseOrderByItems(c: Cursor): OrderByItem[] {
   const items: OrderByItem[] = [];
   do {
     c.ws();
@@ -74,7 +74,7 @@ function parseOptionList(c: Cursor, allowed: readonly string[]): void {
     c.expect('=', `expected '=' after $${name}`);
     switch (name) {
       case 'filter': parseExpr(c, 0); break;
-      case 'orderby': parseOrderByItems(c, false); break;
+      case 'orderby': parseOrderByItems(c); break;
       case 'select': parseSelectItems(c); break;
       case 'compute': parseComputeItems(c); break;
       case 'search': parseSearchExpr(c, true); break;

@@ -13,7 +13,7 @@ import { isCollection, type ValueKind } from './model.ts';
 import { parseExpr } from './expr.ts';
 import { parseLiteral } from './literals.ts';
 import { parseJson } from './json.ts';
-import { parseAggregateFunctionBody } from './aggregate.ts';
+import { checkCast, parseAggregateFunctionBody } from './aggregate.ts';
 import { parseNestedOptions } from './options.ts';
 
 interface Path {
@@ -76,9 +76,7 @@ function parseCast(c: Cursor, p: Path, parts: string[], needsSlash: boolean): vo
       ? `expected '(' after the function name or '/' after the type name '${parts.join('.')}'`
       : `'${parts[0]}' is a type name: expected '/' and a property after it`);
   }
-  if (!m.open && (!(t === 'entity' || t === 'complex') || (parts.length > 1 && !m.namespace(parts.slice(0, -1))))) {
-    c.fail(`'${parts.join('.')}' is neither a property nor a structured type`, c.pos - parts.join('.').length);
-  }
+  checkCast(c, parts, c.pos - parts.join('.').length);
   mark(p, 'type cast');
   p.kind = isCollection(p.kind) ? p.kind : t === 'complex' ? 'complex' : t === 'entity' ? 'entity' : 'unknown';
 }
