@@ -4,7 +4,7 @@
  * metadata as XML only and Tableau assumes XML too, so there is no JSON CSDL.
  */
 import { KEY_PROPERTY, type EntityModel, type EntitySet, type ODataProperty } from './model.ts';
-import { containerAnnotations, description, entitySetAnnotations, VOCABULARIES, xmlAttr } from './vocabularies.ts';
+import { containerAnnotations, description, entitySetAnnotations, indent, VOCABULARIES, xmlAttr } from './vocabularies.ts';
 
 /** The schema namespace: entity types are `semgate.<dataset>`. */
 export const SCHEMA_NAMESPACE = 'semgate';
@@ -33,17 +33,17 @@ function property(p: ODataProperty): string[] {
   const open = `<Property Name="${xmlAttr(p.name)}" Type="${p.type}"${facets(p)} Nullable="${nullable}"`;
   const notes = description(p.description);
   if (notes.length === 0) return [`${open}/>`];
-  return [`${open}>`, ...notes.map((l) => `  ${l}`), '</Property>'];
+  return [`${open}>`, ...indent(notes), '</Property>'];
 }
 
 function entityType(set: EntitySet): string[] {
   return [
     `<EntityType Name="${xmlAttr(set.name)}">`,
     `  <Key><PropertyRef Name="${KEY_PROPERTY}"/></Key>`,
-    ...set.properties.flatMap(property).map((l) => `  ${l}`),
+    ...indent(set.properties.flatMap(property)),
     // On the type and on the set alike: clients that list sets and those that browse types
     // each find it where they look.
-    ...description(set.description).map((l) => `  ${l}`),
+    ...indent(description(set.description)),
     '</EntityType>',
   ];
 }
@@ -51,7 +51,7 @@ function entityType(set: EntitySet): string[] {
 function entitySet(set: EntitySet): string[] {
   return [
     `<EntitySet Name="${xmlAttr(set.name)}" EntityType="${SCHEMA_NAMESPACE}.${xmlAttr(set.name)}">`,
-    ...entitySetAnnotations(set).map((l) => `  ${l}`),
+    ...indent(entitySetAnnotations(set)),
     '</EntitySet>',
   ];
 }
@@ -64,27 +64,26 @@ function container(model: EntityModel): string[] {
   if (model.sets.length === 0) return [];
   return [
     `<EntityContainer Name="${CONTAINER_NAME}">`,
-    ...model.sets.flatMap(entitySet).map((l) => `  ${l}`),
-    ...containerAnnotations().map((l) => `  ${l}`),
+    ...indent(model.sets.flatMap(entitySet)),
+    ...indent(containerAnnotations()),
     '</EntityContainer>',
   ];
 }
 
 /** The CSDL XML document describing `model`. */
 export function metadataXml(model: EntityModel): string {
-  const nest = (lines: readonly string[], depth: number): string[] => lines.map((l) => '  '.repeat(depth) + l);
   const lines = [
     '<?xml version="1.0" encoding="utf-8"?>',
     '<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">',
-    ...VOCABULARIES.flatMap((v) => nest([
+    ...VOCABULARIES.flatMap((v) => indent([
       `<edmx:Reference Uri="${v.uri}">`,
       `  <edmx:Include Namespace="${v.namespace}" Alias="${v.alias}"/>`,
       '</edmx:Reference>',
-    ], 1)),
+    ])),
     '  <edmx:DataServices>',
     `    <Schema xmlns="http://docs.oasis-open.org/odata/ns/edm" Namespace="${SCHEMA_NAMESPACE}">`,
-    ...nest(model.sets.flatMap(entityType), 3),
-    ...nest(container(model), 3),
+    ...indent(model.sets.flatMap(entityType), '      '),
+    ...indent(container(model), '      '),
     '    </Schema>',
     '  </edmx:DataServices>',
     '</edmx:Edmx>',

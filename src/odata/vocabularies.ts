@@ -54,7 +54,8 @@ export function description(text: string | null | undefined): string[] {
 
 const bool = (term: string, value: boolean): string => `<Annotation Term="${term}" Bool="${value}"/>`;
 
-function indent(lines: readonly string[], by = '  '): string[] {
+/** Lines shifted right (by two spaces unless told), for nesting XML elements. */
+export function indent(lines: readonly string[], by = '  '): string[] {
   return lines.map((l) => by + l);
 }
 
