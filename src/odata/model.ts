@@ -75,9 +75,11 @@ function entitySet(ds: Dataset, p: Principal): EntitySet {
 }
 
 /** One entity set, if the principal may see its dataset: what a request for rows needs. */
-export function entitySetOf(catalog: Catalog, p: Principal, name: string): EntitySet | null {
+/** The entity set of `name`, or why not: 'missing' (no such dataset) or 'forbidden' (not for this key). */
+export function entitySetOf(catalog: Catalog, p: Principal, name: string): EntitySet | 'missing' | 'forbidden' {
   const ds = catalog.datasets.get(name);
-  return ds && datasetVisible(ds, p) ? entitySet(ds, p) : null;
+  if (!ds) return 'missing';
+  return datasetVisible(ds, p) ? entitySet(ds, p) : 'forbidden';
 }
 
 /** The model one principal sees: what `$metadata` describes and what queries may name. */

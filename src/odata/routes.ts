@@ -6,7 +6,7 @@ import type { GatewayEnv } from '../http/env.ts';
 import { endTime, setHeader, startTime } from '../http/frame.ts';
 import { askedNoCache, detailOf, sendText } from '../http/json-body.ts';
 import { describePlan } from '../query/describe.ts';
-import { datasetVisible, defaultLimit } from '../query/plan.ts';
+import { defaultLimit } from '../query/plan.ts';
 import { executeCached, executeCount } from '../service/query.ts';
 import { compilePlan } from '../sql/compile.ts';
 import { ODataSyntaxError, type SelectItem } from './ast.ts';
@@ -51,10 +51,9 @@ function entitySetFor(c: Context<GatewayEnv>, name: string): EntitySet {
   const { catalog } = c.get('state');
   const p = c.get('principal')!;
   const set = entitySetOf(catalog, p, name);
-  if (set) return set;
-  const ds = catalog.datasets.get(name);
-  if (ds && !datasetVisible(ds, p)) throw new GatewayError('auth.dataset_forbidden', 403, `This key may not read '${name}'.`);
-  throw new GatewayError('http.not_found', 404, `There is no entity set '${name.slice(0, 64)}'.`);
+  if (set === 'forbidden') throw new GatewayError('auth.dataset_forbidden', 403, `This key may not read '${name}'.`);
+  if (set === 'missing') throw new GatewayError('http.not_found', 404, `There is no entity set '${name.slice(0, 64)}'.`);
+  return set;
 }
 
 /** Rows per page: the client's Prefer: odata.maxpagesize if smaller than ours. */
