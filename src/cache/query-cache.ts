@@ -32,6 +32,11 @@ export interface PurgeFilter {
 
 const PURGE_CHANNEL = 'sg:cache:purge';
 
+/** UTF-16 in memory: about two bytes a character of the entry's JSON. */
+function sizeOf(json: string): number {
+  return Math.max(1, json.length * 2);
+}
+
 /**
  * Results by source + tenant pool + SQL + parameters: two tenants' queries compile to
  * different parameters, schemas or pools, so they can never share an entry. Level one is
@@ -44,11 +49,8 @@ export class QueryCache {
   private subscriber: Redis | null = null;
 
   constructor(private readonly redis: Redis | null, maxBytes = 256 * 1024 * 1024, private readonly prefix = 'sg:cache') {
-    this.local = new LRUCache<string, Entry>({
-      maxSize: maxBytes,
-      // UTF-16 in memory: about two bytes a character of the rows' JSON.
-      sizeCalculation: (e) => Math.max(1, JSON.stringify(e.value.rows).length * 2),
-    });
+    // Every set() passes the entry's size (sizeOf its JSON), so no sizeCalculation.
+    this.local = new LRUCache<string, Entry>({ maxSize: maxBytes });
   }
 
   /**
@@ -94,15 +96,17 @@ export class QueryCache {
       const text = await this.redis.get(this.redisKey(scope, key)).catch(() => null);
       if (text !== null) {
         const value = JSON.parse(text) as CachedRows;
-        this.local.set(key, { ...scope, value }, { ttl: ttlSeconds * 1000 });
+        this.local.set(key, { ...scope, value }, { ttl: ttlSeconds * 1000, size: sizeOf(text) });
         return { value, hit: true };
       }
     }
     const value = await run();
-    this.local.set(key, { ...scope, value }, { ttl: ttlSeconds * 1000 });
+    // Encoded once: for the size here and, with Redis, for the shared entry.
+    const text = JSON.stringify(value);
+    this.local.set(key, { ...scope, value }, { ttl: ttlSeconds * 1000, size: sizeOf(text) });
     if (this.redis?.status === 'ready') {
       // A Redis hiccup costs a shared hit later, never this answer.
-      await this.redis.set(this.redisKey(scope, key), JSON.stringify(value), 'EX', ttlSeconds).catch(() => undefined);
+      await this.redis.set(this.redisKey(scope, key), text, 'EX', ttlSeconds).catch(() => undefined);
     }
     return { value, hit: false };
   }
