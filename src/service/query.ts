@@ -3,7 +3,7 @@ import { QueryCache, type EntryScope } from '../cache/query-cache.ts';
 import type { Catalog, FieldType } from '../catalog/types.ts';
 import { assertScopeFits, compileCount, compilePlan } from '../sql/compile.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import type { Row } from '../sources/types.ts';
+import type { ExecRequest, ExecResult, Row } from '../sources/types.ts';
 import { parseSemanticQuery } from '../query/parse.ts';
 import { planQuery } from '../query/plan.ts';
 import type { CompiledQuery, Principal, QueryPlan } from '../query/types.ts';
@@ -33,8 +33,24 @@ const MAX_CACHED_BODY = 4096;
 /** Per catalog, so a reload starts empty and an old catalog's entries go with it. */
 const compiledByCatalog = new WeakMap<Catalog, LRUCache<string, CompiledEntry>>();
 
-function resultKeyOf(plan: QueryPlan, compiled: CompiledQuery): string {
-  return QueryCache.keyFor({ dataset: plan.dataset.name, source: plan.target.source, tenant: plan.target.tenant, sql: compiled.sql, parameters: compiled.parameters });
+/** `suffix` keeps a plan's other results (its `#count`) apart from its rows. */
+function resultKeyOf(plan: QueryPlan, compiled: CompiledQuery, suffix = ''): string {
+  return QueryCache.keyFor({ dataset: plan.dataset.name + suffix, source: plan.target.source, tenant: plan.target.tenant, sql: compiled.sql, parameters: compiled.parameters });
+}
+
+/** Compiled SQL of a plan, run on the plan's pool for the plan's tenant. */
+function runOnSource(registry: SourceRegistry, plan: QueryPlan, compiled: CompiledQuery, columnTypes: ExecRequest['columnTypes']): Promise<ExecResult> {
+  return registry.executor(plan.target.source, plan.target.tenant).run({
+    sql: compiled.sql,
+    parameters: compiled.parameters,
+    columnTypes,
+    timeoutMs: plan.timeoutMs,
+    tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : null,
+  });
+}
+
+function columnsOf(plan: QueryPlan): QueryResult['columns'] {
+  return [...plan.dimensions, ...plan.metrics].map((f) => ({ name: f.alias, type: f.type }));
 }
 
 function targetOf(plan: QueryPlan): string {
@@ -81,19 +97,12 @@ function cacheScopeOf(plan: QueryPlan): EntryScope {
 /** Runs a prepared query on its source and shapes the spec's response. */
 export async function executePrepared(registry: SourceRegistry, { plan, compiled }: Prepared): Promise<QueryResult> {
   const started = performance.now();
-  const fields = [...plan.dimensions, ...plan.metrics];
-  const executor = registry.executor(plan.target.source, plan.target.tenant);
-  const { rows } = await executor.run({
-    sql: compiled.sql,
-    parameters: compiled.parameters,
-    columnTypes: fields.map((f) => f.type),
-    timeoutMs: plan.timeoutMs,
-    tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : null,
-  });
+  const columns = columnsOf(plan);
+  const { rows } = await runOnSource(registry, plan, compiled, columns.map((c) => c.type));
   const truncated = rows.length > plan.limit;
   if (truncated) rows.length = plan.limit;
   return {
-    columns: fields.map((f) => ({ name: f.alias, type: f.type })),
+    columns,
     rows,
     meta: { row_count: rows.length, truncated, duration_ms: Math.round((performance.now() - started) * 10) / 10 },
   };
@@ -114,9 +123,8 @@ export async function executeCached(
     const r = await executePrepared(registry, prepared);
     return { rows: r.rows, truncated: r.meta.truncated };
   }, bypassRead);
-  const fields = [...plan.dimensions, ...plan.metrics];
   return {
-    columns: fields.map((f) => ({ name: f.alias, type: f.type })),
+    columns: columnsOf(plan),
     rows: value.rows,
     meta: { row_count: value.rows.length, truncated: value.truncated, duration_ms: Math.round((performance.now() - started) * 10) / 10 },
     cached: hit,
@@ -126,13 +134,9 @@ export async function executeCached(
 /** The number of rows a plan's result has (OData `$count`), through the cache like its rows. */
 export async function executeCount(cache: QueryCache, registry: SourceRegistry, plan: QueryPlan): Promise<number> {
   const compiled = compileCount(plan);
-  const key = QueryCache.keyFor({ dataset: `${plan.dataset.name}#count`, source: plan.target.source, tenant: plan.target.tenant, sql: compiled.sql, parameters: compiled.parameters });
-  const scope = cacheScopeOf(plan);
-  const { value } = await cache.getOrRun(key, plan.dataset.cacheTtlSeconds, scope, async () => {
-    const { rows } = await registry.executor(plan.target.source, plan.target.tenant).run({
-      sql: compiled.sql, parameters: compiled.parameters, columnTypes: ['integer'], timeoutMs: plan.timeoutMs,
-      tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : null,
-    });
+  const key = resultKeyOf(plan, compiled, '#count');
+  const { value } = await cache.getOrRun(key, plan.dataset.cacheTtlSeconds, cacheScopeOf(plan), async () => {
+    const { rows } = await runOnSource(registry, plan, compiled, ['integer']);
     return { rows, truncated: false };
   });
   return Number(value.rows[0]?.[0] ?? 0);
