@@ -48,7 +48,7 @@ function cacheBytesFromEnv(): number {
 }
 
 /** A Redis client that fails fast while Redis is away, so limits fall back to memory at once. */
-export function redisFromEnv(url = process.env.REDIS_URL): Redis | null {
+export function redisClient(url: string | undefined): Redis | null {
   if (!url) return null;
   return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
 }
@@ -85,7 +85,7 @@ export class Gateway {
       logger.warn({ file: i.file, line: i.line, field: i.field }, i.message);
     }
     if (!catalog) throw new ConfigError(issues);
-    return new Gateway(stateFor(catalog), logger, opts ?? { redis: redisFromEnv(process.env.REDIS_URL ?? catalog.settings.redisUrl ?? undefined) });
+    return new Gateway(stateFor(catalog), logger, opts ?? { redis: redisClient(process.env.REDIS_URL ?? catalog.settings.redisUrl ?? undefined) });
   }
 
   /** Requests in flight, on the current configuration and on retired ones. */
