@@ -13,7 +13,8 @@ import type { RawSql } from '../helpers/seed.ts';
 import { POSITIONS, type Position } from '../security/positions.ts';
 import { KEYS, availableEngines, startEngineGateway, type EngineGateway } from './gateway-fixture.ts';
 import { DEMO, unlimitedKeys } from './xt-catalogs.ts';
-import { BOUNDED_METRICS, pct, pool, verdict, wire, type Bounds, type WireRequest, type WireResult } from './xt-http.ts';
+import { BOUNDED_METRICS, pct, verdict, wire, type Bounds, type WireRequest, type WireResult } from './xt-http.ts';
+import { runPool } from '../helpers/pool.ts';
 import { parseCsv } from './xt-oracle.ts';
 import { RAW_BODIES, VALUE_PAYLOADS } from './xt-payloads.ts';
 
@@ -59,7 +60,7 @@ async function asWire(url: string, method: string, path: string, key: string, bo
 async function attack(t: Target, positions: readonly Position[]): Promise<{ failures: string[]; requests: number }> {
   const failures: string[] = [];
   const jobs = positions.flatMap((pos) => VALUE_PAYLOADS.map((p) => ({ pos, p })));
-  await pool(jobs, 8, async ({ pos, p }) => {
+  await runPool(jobs, 8, async ({ pos, p }) => {
     const res = await asWire(t.url, 'POST', '/v1/query', t.key, JSON.stringify(pos.body('orders', p.value)));
     const why = verdict(res, { others: t.others, echo: echoes(p.value), bounds: t.bounds });
     if (why) failures.push(`${pos.name} <- ${p.label}: ${why}`);
@@ -123,7 +124,7 @@ const WIRE_POSITIONS: WirePosition[] = [
 async function attackWire(t: Target): Promise<{ failures: string[]; requests: number }> {
   const failures: string[] = [];
   const jobs = WIRE_POSITIONS.flatMap((pos) => VALUE_PAYLOADS.map((p) => ({ pos, p })));
-  await pool(jobs, 8, async ({ pos, p }) => {
+  await runPool(jobs, 8, async ({ pos, p }) => {
     const s = text(p.value);
     try {
       const res = await wire(t.port, pos.req(s, t));
@@ -196,7 +197,7 @@ describe('hostile requests against the DuckDB demo', () => {
   it('raw bodies: bytes, nesting, sizes and literals JSON does not allow', async () => {
     const failures: string[] = [];
     const status = new Map<string, number>();
-    await pool(RAW_BODIES, 4, async (body) => {
+    await runPool(RAW_BODIES, 4, async (body) => {
       const res = await wire(t.port, { ...json(t), body: body.bytes, chunked: body.chunked });
       status.set(body.label, res.status);
       const why = verdict(res, { others: t.others, echo: [body.bytes.toString('utf8').slice(0, 200)], bounds: t.bounds });

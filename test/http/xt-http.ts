@@ -88,12 +88,6 @@ export function pct(s: string): string {
   return out;
 }
 
-export async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 
 /** A tenant's raw per-region sums: no answer of its key may exceed them. */
 export interface Bounds { byRegion: Map<string | null, Record<string, number>>; total: Record<string, number> }

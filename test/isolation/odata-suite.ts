@@ -10,6 +10,7 @@
  * table) or an OData 400 (schemas, databases); a skip token works for the tenant it was
  * issued to and is a 400 for anyone else.
  */
+import { runPool } from '../helpers/pool.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, startTestServer, type TestServer } from '../helpers/http.ts';
 import type { Engine } from '../helpers/seed.ts';
@@ -137,27 +138,17 @@ class Runner {
     this.#stats = { cases: 0, requests: 0, nonEmpty: Object.fromEntries(TENANTS.map((t) => [t, 0])), witnessRows: 0, foreign: 0, paged: 0, tokenChecks: 0, applyCases: 0, ops: new Set() };
     const rng = new Rng(seed);
     const cases = Array.from({ length: n }, () => generateCase(rng, LAYOUT_DATASETS[layout], this.#env.rows));
-    let next = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (next < cases.length && !failed) {
-        const i = next++;
-        const c = cases[i]!;
-        const say = (m: string): never => {
-          throw new IsolationViolation(`${this.#env.engine}/${layout} seed=${seed} case #${i}: ${m}\nrequest: /odata/${c.set}?${c.params.map(([k, v]) => `${k}=${v}`).join('&')} (maxpagesize ${c.pageSize})`);
-        };
-        try {
-          await this.#runOne(layout, c, i, say);
-        } catch (err) {
-          failed = true;
-          if (err instanceof IsolationViolation) throw err;
-          say(`unexpected ${String(err)}`);
-        }
+    await runPool(cases, CONCURRENCY, async (c, i) => {
+      const say = (m: string): never => {
+        throw new IsolationViolation(`${this.#env.engine}/${layout} seed=${seed} case #${i}: ${m}\nrequest: /odata/${c.set}?${c.params.map(([k, v]) => `${k}=${v}`).join('&')} (maxpagesize ${c.pageSize})`);
+      };
+      try {
+        await this.#runOne(layout, c, i, say);
+      } catch (err) {
+        if (err instanceof IsolationViolation) throw err;
+        say(`unexpected ${String(err)}`);
       }
-    };
-    const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENCY }, worker));
-    const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (rejected) throw rejected.reason;
+    });
     return this.#stats;
   }
 

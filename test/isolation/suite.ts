@@ -6,6 +6,7 @@
  * each tenant's totals equal a raw SQL answer over that tenant's own table; the tenants'
  * totals add up to the admin's (shared) or the raw all-tenant total (schema, database).
  */
+import { runPool } from '../helpers/pool.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyIndexFor, principalForKey } from '../../src/auth/keys.ts';
 import { GatewayError } from '../../src/errors.ts';
@@ -72,28 +73,17 @@ class Runner {
     const rng = new Rng(seed);
     const queries = Array.from({ length: count }, () => generateQuery(rng, LAYOUT_DATASETS[layout], this.#env.rows));
     const stats: Stats = { queries: 0, nonEmpty: Object.fromEntries(TENANTS.map((t) => [t, 0])), foreignValues: 0, ops: new Set() };
-    let next = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (next < queries.length && !failed) {
-        const i = next++;
-        const q = queries[i]!;
-        const say = (m: string): never => {
-          throw new IsolationViolation(`${this.#env.engine}/${layout} seed=${seed} query #${i}: ${m}\nquery: ${JSON.stringify(q.body)}`);
-        };
-        try {
-          await this.#runOne(layout, q, i, stats, say);
-        } catch (err) {
-          failed = true;
-          if (err instanceof IsolationViolation) throw err;
-          say(`unexpected ${err instanceof GatewayError ? `${err.code}: ${err.message}` : String(err)}`);
-        }
+    await runPool(queries, CONCURRENCY, async (q, i) => {
+      const say = (m: string): never => {
+        throw new IsolationViolation(`${this.#env.engine}/${layout} seed=${seed} query #${i}: ${m}\nquery: ${JSON.stringify(q.body)}`);
+      };
+      try {
+        await this.#runOne(layout, q, i, stats, say);
+      } catch (err) {
+        if (err instanceof IsolationViolation) throw err;
+        say(`unexpected ${err instanceof GatewayError ? `${err.code}: ${err.message}` : String(err)}`);
       }
-    };
-    // Let the other workers stop before reporting, so teardown never races running queries.
-    const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENCY }, worker));
-    const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (rejected) throw rejected.reason;
+    });
     return stats;
   }
 

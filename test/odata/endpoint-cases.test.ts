@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../helpers/http.ts';
 import { OK_CASES, type OkCase } from './od-cases.ts';
 import { ERROR_CASES } from './od-errors.ts';
-import { diffRows, expectODataError, KEYS, odataGet, pool, referenceDb, startDemo, type Row } from './od-helpers.ts';
+import { diffRows, expectODataError, KEYS, odataGet, referenceDb, startDemo, type Row } from './od-helpers.ts';
+import { runPool } from '../helpers/pool.ts';
 
 let server: TestServer;
 let ref: Awaited<ReturnType<typeof referenceDb>>;
@@ -59,7 +60,7 @@ describe('OData $filter/$apply acceptance cases against hand-written SQL', () =>
   });
 
   it('every result case returns exactly the rows of its SQL', async () => {
-    const problems = (await pool(OK_CASES, 4, async (c) => {
+    const problems = (await runPool(OK_CASES, 4, async (c) => {
       const p = await check(c);
       return p && `${c.url}\n    ${p}`;
     })).filter(Boolean);
@@ -71,7 +72,7 @@ describe('OData $filter/$apply acceptance cases against hand-written SQL', () =>
   });
 
   it('every error case is refused in OData error JSON naming the option and position', async () => {
-    const problems = (await pool(ERROR_CASES, 4, async (e) => {
+    const problems = (await runPool(ERROR_CASES, 4, async (e) => {
       const res = await odataGet(server.url, e.url);
       try {
         const err = expectODataError(res, e.status ?? 400);

@@ -10,7 +10,8 @@ import { INTERNAL } from '../../src/odata/parser/index.ts';
 import { authHeaders, type TestServer } from '../helpers/http.ts';
 import { OK_CASES } from './od-cases.ts';
 import { ERROR_CASES } from './od-errors.ts';
-import { KEYS, pool, prng, rawGet, startDemo } from './od-helpers.ts';
+import { KEYS, prng, rawGet, startDemo } from './od-helpers.ts';
+import { runPool } from '../helpers/pool.ts';
 
 const SEED = Number(process.env.OD_SEED ?? 77);
 const RANDOM = 1200;
@@ -104,7 +105,7 @@ describe(`OData fuzz (seed ${SEED})`, () => {
     const requests = [...Array.from({ length: RANDOM }, randomRequest), ...Array.from({ length: MUTATED }, () => mutatedRequest(all))];
     const keys = [KEYS.acme, KEYS.acme, KEYS.acme, KEYS.admin, KEYS.initech];
     const statuses = new Map<number, number>();
-    const problems = (await pool(requests, 4, async (path, i) => {
+    const problems = (await runPool(requests, 4, async (path, i) => {
       const res = await rawGet(server.url, path, authHeaders(keys[i % keys.length]!));
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       const bad = res.status >= 500 ? 'a 5xx'

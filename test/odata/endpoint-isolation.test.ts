@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, type TestServer } from '../helpers/http.ts';
 import { generateQueries, type GenQuery } from './od-gen.ts';
-import { diffRows, KEYS, norm, odataGet, pool, rawGet, referenceDb, startDemo, TENANTS, type Row } from './od-helpers.ts';
+import { diffRows, KEYS, norm, odataGet, rawGet, referenceDb, startDemo, TENANTS, type Row } from './od-helpers.ts';
+import { runPool } from '../helpers/pool.ts';
 
 const SEED = Number(process.env.OD_SEED ?? 5261);
 const N = 120;
@@ -41,7 +42,7 @@ async function value(url: string, headers: Record<string, string>): Promise<Row[
 describe(`OData tenant isolation on the demo (seed ${SEED})`, () => {
   it(`${N} generated queries: each tenant gets exactly its own rows, the admin all of them`, async () => {
     expect(new Set(queries.map((q) => q.set))).toEqual(new Set(['orders', 'customers', 'countries']));
-    const problems = (await pool(queries, 4, async (q) => {
+    const problems = (await runPool(queries, 4, async (q) => {
       const out: string[] = [];
       const byTenant = new Map<string, Row[]>();
       for (const [tenant, key] of TENANT_KEYS) {

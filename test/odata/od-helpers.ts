@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { expect } from 'vitest';
+import { mulberry32 } from '../helpers/rng.ts';
 import type { LoadOptions } from '../../src/catalog/load.ts';
 import { authHeaders, startTestServer, type TestServer } from '../helpers/http.ts';
 
@@ -144,27 +145,8 @@ export function diffRows(actual: readonly Row[], expected: readonly Row[], order
 
 /** A seeded PRNG (mulberry32): the same sequence on every run, so a failure reproduces. */
 export function prng(seed: number): { next(): number; int(n: number): number; pick<T>(xs: readonly T[]): T; chance(p: number): boolean } {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return { next, int, pick: (xs) => xs[int(xs.length)]!, chance: (p) => next() < p };
 }
 
-/** Runs `f` over `items` with at most `n` in flight (the gateway and DuckDB use both cores). */
-export async function pool<T, R>(items: readonly T[], n: number, f: (x: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!, i);
-    }
-  }));
-  return out;
-}

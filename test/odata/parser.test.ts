@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../helpers/rng.ts';
 import type { Expr, Literal } from '../../src/odata/ast.ts';
 import {
   INTERNAL, ODataSyntaxError, parseApply, parseFilter, parseOrderBy, parseQueryOptions, parseSelect, parseSkip, parseTop,
@@ -362,14 +363,8 @@ describe('robustness', () => {
   });
 
   it('random input yields a result or an ODataSyntaxError, never anything else', () => {
-    // Seeded PRNG (mulberry32) so a failure is reproducible.
-    let seed = 0x5eed;
-    const rnd = (): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Seeded PRNG so a failure is reproducible.
+    const rnd = mulberry32(0x5eed);
     const tokens = ['a', 'Name', ' ', ' eq ', ' and ', ' or ', 'not ', '(', ')', ',', "'", "'x'", '1', '-', '2.5e3', '/', '$count',
       'any(', 'p:', 'contains(', 'in ', '[', ']', '{', '}', '"', ':', '%27', '%20', '%2', '%', '@p', '$it', '$root/', 'with ',
       ' as ', 'sum', 'groupby((', 'aggregate(', 'filter(', '2024-01-31', 'T10:00Z', 'duration', 'Ns.T', '*', ';', '#', '=',
