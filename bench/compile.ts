@@ -6,15 +6,16 @@
 import { loadConfig } from '../src/catalog/load.ts';
 import { parseSemanticQuery } from '../src/query/parse.ts';
 import { planQuery } from '../src/query/plan.ts';
-import type { Principal, SemanticQuery } from '../src/query/types.ts';
+import type { SemanticQuery } from '../src/query/types.ts';
 import { compilePlan } from '../src/sql/compile.ts';
 import { dialectFor } from '../src/sql/dialects/index.ts';
+import { BENCH_PRINCIPAL, printTable } from './config.ts';
 
 const RUNS = 10_000;
 const { catalog } = await loadConfig(new URL('..', import.meta.url).pathname);
 if (!catalog) throw new Error('the demo catalog did not load');
 
-const tenant: Principal = { keyId: 'bench', tenant: 'acme_corp', role: 'analyst', isAdmin: false, allowedDatasets: null };
+const tenant = BENCH_PRINCIPAL;
 const queries: SemanticQuery[] = [
   { dataset: 'orders', metrics: ['revenue'] },
   { dataset: 'orders', dimensions: ['region'], metrics: ['revenue', 'order_count'] },
@@ -55,10 +56,5 @@ for (const name of ['postgres', 'mysql', 'duckdb'] as const) {
   rows.push([name, fmt(compileOnly.median), fmt(compileOnly.p99), fmt(full.median), fmt(full.p99), fmt(full.mean), full.median < 50 ? 'yes' : 'NO']);
 }
 
-const header = ['dialect', 'compile p50 µs', 'compile p99 µs', 'validate+plan+compile p50 µs', 'p99 µs', 'mean µs', 'p50 < 50 µs'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(`${RUNS} compilations per column, ${queries.length} mixed queries, node ${process.version}`);
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
+printTable(['dialect', 'compile p50 µs', 'compile p99 µs', 'validate+plan+compile p50 µs', 'p99 µs', 'mean µs', 'p50 < 50 µs'], rows);

@@ -13,12 +13,11 @@
  * loop) and the server's own CPU time per request (from /proc), which does not depend on
  * whether the client or the server is the bottleneck.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execSync } from 'node:child_process';
+import { execSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_KEY, benchConfigDir, root as benchRoot } from './config.ts';
+import { BENCH_KEY, benchConfigDir, printTable, ready, root as benchRoot, startChild } from './config.ts';
 import autocannon from 'autocannon';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' }, warmup: { type: 'string' }, redis: { type: 'boolean' }, rows: { type: 'string' } } });
@@ -33,23 +32,7 @@ const TICK_MS = 1000 / Number(execSync('getconf CLK_TCK').toString().trim() || 1
 const KEY = BENCH_KEY;
 const QUERY = { dataset: 'orders', dimensions: ['region'], metrics: ['revenue', 'order_count'] };
 
-function start(args: string[], env: Record<string, string>): ChildProcess {
-  const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
-  if (!values.redis) delete base.REDIS_URL;
-  // Straight node (tsx as a loader), so the pid is the server itself, not a wrapper.
-  return spawn(process.execPath, args, { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-/** The serve banner goes to stdout (here /dev/null): readiness is the first answer. */
-async function ready(child: ChildProcess, url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url}: not ready after 60 s`);
-}
+const start = (args: string[], env: Record<string, string>): ChildProcess => startChild(args, env, { redis: values.redis });
 
 /** User + system CPU of a process (all its threads), in ms. */
 function cpuMs(pid: number): number {
@@ -157,19 +140,12 @@ try {
   for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
 }
 
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-}
 
 const get = (name: string): Result => results.get(name)!;
 const bare = get('bare');
 console.log(`${SECONDS} s per row after ${WARMUP} s warm-up, ${CONNECTIONS} connections, node ${process.version}, tenant acme_corp`);
 console.log(`query: ${JSON.stringify(QUERY)}\n`);
-table(
+printTable(
   ['row', 'what runs', 'status', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'latency x bare', 'server CPU µs/req', 'CPU x bare', '1-conn latency µs', '1-conn x bare', 'client CPU µs/req', 'other load (cores)', 'unexpected'],
   ROWS.filter((row) => results.has(row.name)).map((row) => {
     const r = get(row.name);
@@ -191,7 +167,7 @@ const COSTS: [string, string, string][] = [
   ['whole gateway on a cache hit', 'query-hit', 'bare'],
 ];
 console.log('');
-table(
+printTable(
   ['middleware / part', 'rows compared', 'Δ mean ms', 'Δ latency / bare', 'Δ CPU µs/req', 'Δ CPU / bare', 'Δ 1-conn latency µs', 'Δ 1-conn / bare'],
   COSTS.filter(([, a, b]) => results.has(a) && results.has(b)).map(([label, a, b]) => {
     const x = get(a);

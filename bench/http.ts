@@ -4,14 +4,13 @@
  * Target: the gateway's p50 at most 1.5x the driver's on a query that takes the database
  * at least 1 ms.   npx tsx bench/http.ts [--seconds 10] [--connections 4]
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/catalog/load.ts';
 import { prepareQuery } from '../src/service/query.ts';
-import { BENCH_KEY, benchConfigDir, root } from './config.ts';
+import { BENCH_KEY, BENCH_PRINCIPAL, benchConfigDir, printTable, ready, root, startChild } from './config.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' } } });
 const SECONDS = Number(values.seconds ?? 10);
@@ -64,21 +63,17 @@ async function viaGateway(body: unknown): Promise<{ rps: number; p50: number; p9
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, mean: r.latency.mean, errors: r.non2xx + r.errors };
 }
 
-const server = spawn(process.execPath, [`${root}bin/semgate.js`, 'serve', '--config', benchConfigDir('full'), '--port', String(PORT), '--host', '127.0.0.1'], {
-  cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'],
-});
-await new Promise<void>((resolve, reject) => {
-  server.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-});
+// No REDIS_URL: the driver side has no Redis either, so the comparison stays like for like.
+const configDir = benchConfigDir('full');
+const server = startChild([`${root}bin/semgate.js`, 'serve', '--config', configDir, '--port', String(PORT), '--host', '127.0.0.1'], {});
+await ready(server, `http://127.0.0.1:${PORT}/health`);
 
 const { catalog } = await loadConfig(root);
 if (!catalog) throw new Error('demo catalog did not load');
-const principal = { keyId: 'bench', tenant: 'acme_corp', role: 'analyst', isAdmin: false, allowedDatasets: null };
 const rows: string[][] = [];
 try {
   for (const [name, body] of Object.entries(QUERIES)) {
-    const { compiled } = prepareQuery(catalog, principal, body);
+    const { compiled } = prepareQuery(catalog, BENCH_PRINCIPAL, body);
     const d = await direct(compiled.sql, compiled.parameters);
     const g = await viaGateway(body);
     rows.push([name, 'driver', d.rps.toFixed(0), d.p50.toFixed(2), d.p99.toFixed(2), d.mean.toFixed(2), '', '', '']);
@@ -86,13 +81,9 @@ try {
   }
 } finally {
   server.kill('SIGTERM');
+  rmSync(configDir, { recursive: true, force: true });
 }
 
-const header = ['query', 'path', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'p50 vs driver', 'mean vs driver', 'errors'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(`${SECONDS}s per row, ${CONNECTIONS} connections, no cache, tenant acme_corp, node ${process.version}`);
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
+printTable(['query', 'path', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'p50 vs driver', 'mean vs driver', 'errors'], rows);
 console.log('target: gateway p50 at most 1.5x the driver p50');
