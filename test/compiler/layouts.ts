@@ -60,7 +60,7 @@ export interface SeededEngine {
 
 export async function seedLayouts(engine: Engine): Promise<SeededEngine> {
   if (engine === 'postgres') {
-    const admin = await rawPostgres('test');
+    const admin = await rawPostgres();
     const all = ['sgc_main', ...PER_TENANT_DBS];
     // template0: CREATE DATABASE from template1 fails while another session uses template1.
     for (const d of all) {
@@ -86,7 +86,7 @@ export async function seedLayouts(engine: Engine): Promise<SeededEngine> {
     };
   }
   if (engine === 'mysql') {
-    const admin = await rawMysql('test');
+    const admin = await rawMysql();
     // In MySQL a schema is a database, so the schema layout creates databases too.
     const all = ['sgc_main', ...PER_TENANT_DBS, ...TENANTS.map(schemaOf)];
     for (const d of all) {

@@ -95,7 +95,7 @@ describe.skipIf(!up.ok)('example layouts on their engines', () => {
   const raws = new Map<string, RawSql>();
 
   beforeAll(async () => {
-    pgAdmin = await rawPostgres('test');
+    pgAdmin = await rawPostgres();
     my = await mysql.createConnection({ ...services.mysql, multipleStatements: true });
     for (const name of ['shared', 'schema'] as const) {
       await pgAdmin.exec(`DROP DATABASE IF EXISTS ${pgDb(name)}`);

@@ -7,6 +7,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { services } from './services.ts';
 
 export interface OrderRow {
   order_id: number;
@@ -105,11 +106,9 @@ export interface RawSql {
   close(): Promise<void>;
 }
 
-export async function rawPostgres(database = 'test'): Promise<RawSql> {
-  const client = new pg.Client({
-    host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432),
-    user: process.env.PGUSER ?? 'postgres', password: process.env.PGPASSWORD, database,
-  });
+/** A connection to `database` (default: the configured test database) as `services.postgres` says. */
+export async function rawPostgres(database: string = services.postgres.database): Promise<RawSql> {
+  const client = new pg.Client({ ...services.postgres, database });
   await client.connect();
   // One at a time, queued here: pg 8 warns (and pg 9 will refuse) when a client is asked a
   // second query before the first is answered, which concurrent test workers do.
@@ -126,10 +125,10 @@ export async function rawPostgres(database = 'test'): Promise<RawSql> {
   };
 }
 
-export async function rawMysql(database = 'test'): Promise<RawSql> {
+/** A connection to `database` (default: the configured test database) as `services.mysql` says. */
+export async function rawMysql(database: string = services.mysql.database): Promise<RawSql> {
   const conn = await mysql.createConnection({
-    host: process.env.MYSQL_HOST ?? '127.0.0.1', port: Number(process.env.MYSQL_PORT ?? 3306),
-    user: process.env.MYSQL_USER ?? 'root', password: process.env.MYSQL_PASSWORD ?? '', database,
+    ...services.mysql, database,
     dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, decimalNumbers: false, timezone: 'Z',
   });
   return {

@@ -60,7 +60,7 @@ const q = (s: string): string => `'${s}'`;
 /** PostgreSQL seeds create their database and `\connect` to it: we run what follows in our own. */
 async function seedPostgres(dir: string, db: string): Promise<{ raw: RawSql; close(): Promise<void> }> {
   const [, body] = readFileSync(path.join(dir, 'seed.sql'), 'utf8').split(/^\\connect \w+$/m);
-  const admin = await rawPostgres('test');
+  const admin = await rawPostgres();
   await admin.exec(`DROP DATABASE IF EXISTS ${db}`);
   await admin.exec(`CREATE DATABASE ${db}`);
   const raw = await rawPostgres(db);
@@ -181,7 +181,7 @@ export const DATABASE: XtCatalog = {
     const seed = readFileSync(path.join(this.dir, 'seed.sql'), 'utf8').replaceAll('shop_', myPrefix);
     const conn = await mysql.createConnection({ ...services.mysql, multipleStatements: true });
     await conn.query(seed);
-    const raw = await rawMysql('test');
+    const raw = await rawMysql();
     return {
       env: { ...process.env, SHOP_DB_PREFIX: myPrefix },
       downEnv: { ...process.env, SHOP_DB_PREFIX: myPrefix, MYSQL_PORT: CLOSED_PORT },

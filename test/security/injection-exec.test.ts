@@ -169,8 +169,8 @@ describe.skipIf(!services.ok)('injection corpus on PostgreSQL and MariaDB', () =
   let catalog: Catalog;
   let registry: SourceRegistry;
   beforeAll(async () => {
-    pgAdmin = await rawPostgres('test');
-    myAdmin = await rawMysql('test');
+    pgAdmin = await rawPostgres();
+    myAdmin = await rawMysql();
     await pgAdmin.exec(`DROP DATABASE IF EXISTS ${pgDb}`);
     await pgAdmin.exec(`CREATE DATABASE ${pgDb}`);
     await myAdmin.exec(`DROP DATABASE IF EXISTS ${myDb}`);

@@ -7,14 +7,16 @@ import { gatewayError, makeSource, req } from './fixture.ts';
 const service = await requireServices('postgres');
 const { host, port, user, password } = services.postgres;
 const TENANTS = ['a', 'b'] as const;
-const dbName = (t: string) => `semgate_t_${t}`;
+// Per process, so two runs sharing the server never drop each other's databases.
+const PREFIX = `semgate_t${process.pid}_`;
+const dbName = (t: string) => `${PREFIX}${t}`;
 
 const tenantSource = makeSource(
   'postgres',
-  { host, port, user, password, database: 'semgate_t_{tenant}' },
+  { host, port, user, password, database: `${PREFIX}{tenant}` },
   { name: 'tenant_db', pool: { max: 2, idleTimeoutMs: 10_000, maxTenantPools: 1 } },
 );
-const downSource = makeSource('postgres', { host, port: 1, user, database: 'test' }, { name: 'down' });
+const downSource = makeSource('postgres', { host, port: 1, user, database: services.postgres.database }, { name: 'down' });
 
 async function connectionsTo(admin: pg.Client, db: string): Promise<number> {
   const { rows } = await admin.query<{ n: number }>(
