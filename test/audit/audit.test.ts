@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { FileSink, PostgresSink, StdoutSink, type AuditSink } from '../../src/audit/sinks.ts';
-import { loadConfig } from '../../src/catalog/load.ts';
+import { loadCatalog } from '../helpers/catalog.ts';
 import type { Catalog } from '../../src/catalog/types.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
@@ -105,18 +105,13 @@ async function runThrough(catalog: Catalog, sink: AuditSink, spool: string): Pro
   return { server, audit };
 }
 
-async function catalogOf(dir: string): Promise<Catalog> {
-  const { catalog, issues } = await loadConfig(dir);
-  if (!catalog) throw new Error(JSON.stringify(issues));
-  return catalog;
-}
 
 describe('audit log', () => {
   it('stdout sink: exactly one line per audited request, with the fields and no key', async () => {
     const out = new PassThrough();
     const chunks: string[] = [];
     out.on('data', (d: Buffer) => chunks.push(d.toString()));
-    const { server, audit } = await runThrough(await catalogOf(writeConfig()), new StdoutSink(out), path.join(tmpdir(), `spool-${process.pid}-1`));
+    const { server, audit } = await runThrough(await loadCatalog(writeConfig()), new StdoutSink(out), path.join(tmpdir(), `spool-${process.pid}-1`));
     expect(await traffic(server.url)).toEqual(EXPECTED);
     await new Promise((r) => setTimeout(r, 100));
     await server.close(); // flushes
@@ -129,7 +124,7 @@ describe('audit log', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'semgate-audit-file-'));
     const file = path.join(dir, 'audit.log');
     const sink = new FileSink(file, 2048, 3);
-    const { server, audit } = await runThrough(await catalogOf(writeConfig()), sink, path.join(dir, 'spool'));
+    const { server, audit } = await runThrough(await loadCatalog(writeConfig()), sink, path.join(dir, 'spool'));
     expect(await traffic(server.url)).toEqual(EXPECTED);
     await audit.flush();
     // A second batch: the file is over 2 KiB by now, so it rotates before the write.
@@ -153,7 +148,7 @@ describe.skipIf(!pg.ok)('audit log into PostgreSQL', () => {
   beforeAll(async () => {
     await proxy.start();
     const p = services.postgres;
-    catalog = await catalogOf(writeConfig(`  - name: auditdb
+    catalog = await loadCatalog(writeConfig(`  - name: auditdb
     type: postgres
     connection: { host: 127.0.0.1, port: ${proxy.port}, database: "${p.database}", user: "${p.user}", password: "${p.password}" }`));
   });

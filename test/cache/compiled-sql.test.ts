@@ -5,13 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { QueryCache } from '../../src/cache/query-cache.ts';
-import { loadConfig } from '../../src/catalog/load.ts';
+import { loadCatalog, REPO_ROOT } from '../helpers/catalog.ts';
 import { GatewayError } from '../../src/errors.ts';
 import type { Principal } from '../../src/query/types.ts';
 import { prepareQuery } from '../../src/service/query.ts';
 
-const { catalog } = await loadConfig(new URL('../..', import.meta.url).pathname);
-if (!catalog) throw new Error('the demo catalog did not load');
+const catalog = await loadCatalog(REPO_ROOT);
 
 const analyst = (keyId: string, tenant: string): Principal => ({ keyId, tenant, role: 'analyst', isAdmin: false, allowedDatasets: null });
 const acme = analyst('k_acme', 'acme_corp');

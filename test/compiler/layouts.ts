@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/catalog/load.ts';
+import { loadCatalog } from '../helpers/catalog.ts';
 import type { Catalog } from '../../src/catalog/types.ts';
 import {
   generateOrders, rawDuckdb, rawMysql, rawPostgres, seedOrders, type Engine, type OrderRow, type RawSql,
@@ -19,11 +19,10 @@ import { ROWS_PER_TENANT, TENANTS } from './cases.ts';
 export const FIXTURE_DIR = new URL('../fixtures/compiler/', import.meta.url).pathname;
 
 export async function loadCompilerCatalog(engine: Engine, duckdbDir = '/nonexistent/sgc'): Promise<Catalog> {
-  const { catalog, issues } = await loadConfig(FIXTURE_DIR, {
+  const catalog = await loadCatalog(FIXTURE_DIR, {
     env: { ...process.env, SGC_DUCKDB_DIR: duckdbDir },
     files: { sources: `sources.${engine}.yaml` },
   });
-  if (catalog === null) throw new Error(`compiler fixture does not load: ${JSON.stringify(issues, null, 1)}`);
   return catalog;
 }
 

@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../../src/catalog/load.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
+import { loadCatalog } from './catalog.ts';
 
 /** A sources.yaml entry: 100 sales rows in memory, even ids tenant a's, odd ones b's. */
 export const MEM_SOURCE = `  - name: mem
@@ -45,8 +45,7 @@ ${MEM_SOURCE}`);
   return { dir, keys };
 }
 
-export async function gatewayFor(dir: string, redis: Redis | null = null): Promise<Gateway> {
-  const { catalog, issues } = await loadConfig(dir);
-  if (!catalog) throw new Error(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
-  return new Gateway(stateFor(catalog), pino({ level: 'silent' }), { redis });
+/** A gateway over `dir`'s configuration; silent unless a logger is given. */
+export async function gatewayFor(dir: string, redis: Redis | null = null, logger: Logger = pino({ level: 'silent' })): Promise<Gateway> {
+  return new Gateway(stateFor(await loadCatalog(dir)), logger, { redis });
 }

@@ -4,8 +4,8 @@
  * three ways the spec allows.
  */
 import { pino } from 'pino';
-import { loadConfig, type LoadOptions } from '../../src/catalog/load.ts';
-import { formatIssues } from '../../src/catalog/format.ts';
+import type { LoadOptions } from '../../src/catalog/load.ts';
+import { loadCatalog } from './catalog.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
 
@@ -64,9 +64,7 @@ export async function request(baseUrl: string, method: string, path: string, opt
  * the server on 127.0.0.1, port 0. A config with errors fails loudly with its messages.
  */
 export async function startTestServer(configDir: string, opts: Pick<LoadOptions, 'env' | 'files'> = {}): Promise<TestServer> {
-  const { catalog, issues } = await loadConfig(configDir, opts);
-  if (!catalog) throw new Error(`fixture ${configDir} does not load:\n${formatIssues(issues)}`);
-  const gateway = new Gateway(stateFor(catalog), pino({ level: 'silent' }));
+  const gateway = new Gateway(stateFor(await loadCatalog(configDir, opts)), pino({ level: 'silent' }));
   const server = await startServer({ configDir, gateway, port: 0, host: '127.0.0.1' });
   return {
     url: server.url,

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/catalog/load.ts';
+import { loadCatalog } from '../helpers/catalog.ts';
 import type { Catalog } from '../../src/catalog/types.ts';
 import { SourceRegistry } from '../../src/sources/registry.ts';
 import { services } from '../helpers/services.ts';
@@ -36,9 +36,7 @@ export interface EngineEnv {
 
 /** Loads the fixture for one engine; fails loudly on any config error. */
 export async function loadIsolationCatalog(engine: Engine, env: Record<string, string>): Promise<Catalog> {
-  const { catalog, issues } = await loadConfig(FIXTURE_DIR, { env, files: { sources: `sources.${engine}.yaml` } });
-  if (!catalog) throw new Error(`isolation fixture does not load: ${JSON.stringify(issues.filter((i) => i.severity === 'error'))}`);
-  return catalog;
+  return loadCatalog(FIXTURE_DIR, { env, files: { sources: `sources.${engine}.yaml` } });
 }
 
 interface Seeded {

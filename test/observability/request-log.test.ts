@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/catalog/load.ts';
 import { createApp } from '../../src/http/app.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
-import { writeTinyConfig } from '../helpers/gateway-fixture.ts';
+import { loadCatalog } from '../helpers/catalog.ts';
+import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';
 
 const config = writeTinyConfig((k) => `api_keys:
   - { key: "${k.a}", tenant: a, role: analyst }
@@ -14,8 +14,8 @@ describe('request log', () => {
   it('one line per request with id, key id, tenant, route, status and ms, and never a key', async () => {
     const lines: string[] = [];
     const out = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
-    const { catalog } = await loadConfig(config.dir);
-    const gateway = new Gateway(stateFor(catalog!), pino({ level: 'info' }, out));
+    const catalog = await loadCatalog(config.dir);
+    const gateway = new Gateway(stateFor(catalog), pino({ level: 'info' }, out));
     const app = createApp(gateway);
     const key = config.keys.a!;
     const body = JSON.stringify({ dataset: 'sales', metrics: ['revenue'] });
@@ -33,7 +33,7 @@ describe('request log', () => {
       expect(r).toMatchObject({ req_id: sent[i]!.headers.get('x-request-id'), status: sent[i]!.status });
       expect(typeof r.ms).toBe('number');
     }
-    expect(requests[0]).toMatchObject({ key_id: catalog!.apiKeys[0]!.id, tenant: 'a', route: '/v1/query', method: 'POST' });
+    expect(requests[0]).toMatchObject({ key_id: catalog.apiKeys[0]!.id, tenant: 'a', route: '/v1/query', method: 'POST' });
     for (const l of lines) expect(l).not.toContain(key);
     await gateway.close();
   });
@@ -41,8 +41,7 @@ describe('request log', () => {
   it('logs no "request failed" for a caller\'s mistake: a bad REST query or OData syntax is a 400, not our error', async () => {
     const lines: string[] = [];
     const out = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
-    const { catalog } = await loadConfig(config.dir);
-    const gateway = new Gateway(stateFor(catalog!), pino({ level: 'info' }, out));
+    const gateway = await gatewayFor(config.dir, null, pino({ level: 'info' }, out));
     const app = createApp(gateway);
     const auth = { authorization: `Bearer ${config.keys.a!}` };
     const odata = await app.request('/odata/sales?$filter=id%20eq', { headers: auth });

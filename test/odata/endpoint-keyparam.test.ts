@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { StdoutSink } from '../../src/audit/sinks.ts';
-import { loadConfig } from '../../src/catalog/load.ts';
+import { loadCatalog } from '../helpers/catalog.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
 import { authHeaders, type TestServer } from '../helpers/http.ts';
@@ -33,8 +33,7 @@ function sink(into: string[]): PassThrough {
 }
 
 beforeAll(async () => {
-  const { catalog, issues } = await loadConfig(ROOT, { files: { apiKeys: 'test/fixtures/odata/api-keys.yaml', sources: 'test/fixtures/odata/sources-keyparam.yaml' } });
-  if (!catalog) throw new Error(JSON.stringify(issues));
+  const catalog = await loadCatalog(ROOT, { files: { apiKeys: 'test/fixtures/odata/api-keys.yaml', sources: 'test/fixtures/odata/sources-keyparam.yaml' } });
   expect(catalog.settings.odata.apiKeyParam).toBe('api_key');
   const logger = pino({ level: 'info' }, sink(logText));
   const audit = new AuditLog(new StdoutSink(sink(auditText)), path.join(mkdtempSync(path.join(tmpdir(), 'semgate-od-audit-')), 'spool'), logger, { flushMs: 50 });

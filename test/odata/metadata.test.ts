@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import { XMLParser } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
-import { loadConfig } from '../../src/catalog/load.ts';
+import { loadCatalog } from '../helpers/catalog.ts';
 import type { Catalog, Dataset, FieldType } from '../../src/catalog/types.ts';
 import { metadataXml, serviceDocument } from '../../src/odata/metadata.ts';
 import { entityModel, type EntityModel } from '../../src/odata/model.ts';
@@ -66,9 +66,7 @@ const annotation = (node: Node, term: string): Node | undefined => (node.Annotat
 const configDirs = ['.', ...readdirSync('examples').map((d) => path.join('examples', d))].filter((d) => existsSync(path.join(d, 'catalog.yaml')));
 const catalogs = new Map<string, Catalog>();
 for (const dir of configDirs) {
-  const { catalog, issues } = await loadConfig(dir, { env: {} });
-  if (!catalog) throw new Error(`${dir}: ${JSON.stringify(issues.filter((i) => i.severity === 'error'))}`);
-  catalogs.set(dir, catalog);
+  catalogs.set(dir, await loadCatalog(dir, { env: {} }));
 }
 
 const ADMIN: Principal = { keyId: 'k_admin', tenant: null, role: 'admin', isAdmin: true, allowedDatasets: null };
