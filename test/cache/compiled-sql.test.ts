@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { QueryCache } from '../../src/cache/query-cache.ts';
 import { loadCatalog, REPO_ROOT } from '../helpers/catalog.ts';
-import { GatewayError } from '../../src/errors.ts';
+import { thrownGatewayError } from '../helpers/errors.ts';
 import type { Principal } from '../../src/query/types.ts';
 import { prepareQuery } from '../../src/service/query.ts';
 
@@ -49,14 +49,7 @@ describe('compiled SQL reused by body text', () => {
 
   it('still plans every call: a key not allowed the dataset is refused though the same body was cached for another', () => {
     prepareQuery(catalog, acme, body(), text);
-    let err: unknown;
-    try {
-      prepareQuery(catalog, { ...acme, allowedDatasets: ['customers'] }, body(), text);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(GatewayError);
-    expect((err as GatewayError).status).toBe(403);
+    expect(thrownGatewayError(() => prepareQuery(catalog, { ...acme, allowedDatasets: ['customers'] }, body(), text)).status).toBe(403);
   });
 
   it('compiles every time when no text is given or the text is long', () => {

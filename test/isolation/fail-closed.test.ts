@@ -17,21 +17,13 @@ import { SourceRegistry } from '../../src/sources/registry.ts';
 import { checkCompiled } from './checks.ts';
 import { loadIsolationCatalog, TENANTS } from './engines.ts';
 import { LAYOUT_DATASETS } from './suite.ts';
+import { thrownGatewayError } from '../helpers/errors.ts';
 
 const ENGINES = ['postgres', 'mysql', 'duckdb'] as const;
 const SCOPED = Object.values(LAYOUT_DATASETS).flat();
 const PREFIX = 'sgx_';
 const BAD_TENANTS = ["a'; DROP TABLE orders; --", '../x', '', 't_alpha ', 'ä', 'x'.repeat(65), 't_alpha\u0000', '{tenant}', 't.alpha'];
 
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
-}
 
 const say = (m: string): never => {
   throw new Error(m);
@@ -76,7 +68,7 @@ describe.each(ENGINES)('fail closed (%s)', (engine) => {
 
   it('a query body cannot carry a tenant: the principal is the only input', () => {
     for (const extra of [{ tenant: 't_beta' }, { tenant_id: 't_beta' }, { scope: { kind: 'all-tenants' } }, { 'X-Tenant-Id': 't_beta' }]) {
-      const err = thrown(() => prepareQuery(catalog, keys.get('t_alpha')!, { dataset: 'orders_shared', metrics: ['orders'], ...extra }));
+      const err = thrownGatewayError(() => prepareQuery(catalog, keys.get('t_alpha')!, { dataset: 'orders_shared', metrics: ['orders'], ...extra }));
       // Unknown fields are refused outright, never ignored (the exact code is the parser's).
       expect(err.status).toBe(400);
       expect(err.code).toMatch(/^query\./);
@@ -88,14 +80,14 @@ describe.each(ENGINES)('fail closed (%s)', (engine) => {
       checkCompiled(prepareQuery(catalog, admin, { dataset, metrics: ['orders'] }), null, { tenants: TENANTS, schemaOf, valuesSent: new Set() }, say);
     }
     for (const dataset of [...LAYOUT_DATASETS.schema, ...LAYOUT_DATASETS.database]) {
-      const err = thrown(() => prepareQuery(catalog, admin, { dataset, metrics: ['orders'] }));
+      const err = thrownGatewayError(() => prepareQuery(catalog, admin, { dataset, metrics: ['orders'] }));
       expect([err.status, err.code]).toEqual([400, 'query.tenant_required']);
     }
   });
 
   it('a non-admin principal without a tenant is refused', () => {
     for (const dataset of SCOPED) {
-      const err = thrown(() => prepareQuery(catalog, { ...keys.get('t_alpha')!, tenant: null }, { dataset, metrics: ['orders'] }));
+      const err = thrownGatewayError(() => prepareQuery(catalog, { ...keys.get('t_alpha')!, tenant: null }, { dataset, metrics: ['orders'] }));
       expect(err.status).toBe(403);
     }
   });
@@ -103,7 +95,7 @@ describe.each(ENGINES)('fail closed (%s)', (engine) => {
   it.each(BAD_TENANTS.map((t) => [JSON.stringify(t), t]))('tenant id %s is refused before SQL, for keys and for admins', (_, bad) => {
     for (const dataset of SCOPED) {
       for (const principal of [{ ...keys.get('t_alpha')!, tenant: bad }, { ...admin, tenant: bad }]) {
-        const err = thrown(() => planQuery(catalog, principal, parseSemanticQuery({ dataset, metrics: ['orders'] })));
+        const err = thrownGatewayError(() => planQuery(catalog, principal, parseSemanticQuery({ dataset, metrics: ['orders'] })));
         expect([err.status, err.code]).toEqual([403, 'auth.invalid_tenant']);
       }
     }
@@ -116,7 +108,7 @@ describe.each(ENGINES)('fail closed (%s)', (engine) => {
   it('a tenant named like a source that datasets read directly cannot use it as its own database', () => {
     // `source: "{tenant}"` picks the source named like the tenant; `main` holds every
     // tenant's shared rows, so a key with `tenant: main` must not read it that way.
-    const err = thrown(() => prepareQuery(catalog, { ...keys.get('t_alpha')!, tenant: 'main' }, { dataset: 'orders_db_named', metrics: ['orders'] }));
+    const err = thrownGatewayError(() => prepareQuery(catalog, { ...keys.get('t_alpha')!, tenant: 'main' }, { dataset: 'orders_db_named', metrics: ['orders'] }));
     expect([err.status, err.code]).toEqual([403, 'auth.dataset_unavailable']);
   });
 
@@ -125,7 +117,7 @@ describe.each(ENGINES)('fail closed (%s)', (engine) => {
       prepareQuery(catalog, keys.get(tenant)!, { dataset, metrics: ['orders'] }).plan;
     const refused = (p: QueryPlan): void => {
       for (const e of ENGINES) {
-        const err = thrown(() => compilePlan(p, dialectFor(e)));
+        const err = thrownGatewayError(() => compilePlan(p, dialectFor(e)));
         expect([err.status, err.code]).toEqual([500, 'internal.scope_mismatch']);
       }
     };

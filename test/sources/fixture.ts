@@ -3,7 +3,6 @@
  * point is that every engine gives exactly the same JSON for the same data.
  */
 import type { FieldType, Source, SourceType } from '../../src/catalog/types.ts';
-import { GatewayError } from '../../src/errors.ts';
 import type { ExecRequest } from '../../src/sources/types.ts';
 
 export function makeSource(
@@ -32,16 +31,7 @@ export function req(
   return { sql, parameters, columnTypes, timeoutMs: options.timeoutMs ?? 10_000, tenant: options.tenant ?? null };
 }
 
-/** Awaits a promise that must reject with a GatewayError, and returns that error. */
-export async function gatewayError(p: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw new Error(`expected a GatewayError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected the promise to reject');
-}
+export { gatewayError } from '../helpers/errors.ts';
 
 const COLUMN_TYPES: Record<SourceType, string> = {
   postgres: 'id int, s text, i int, big bigint, amt numeric(38,4), dbl double precision, flag boolean, d date, ts timestamp(6)',
