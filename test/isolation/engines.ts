@@ -16,6 +16,9 @@ import { generateOrders, rawDuckdb, rawMysql, rawPostgres, seedOrders, type Engi
 import { RawOracle, type Layout, type OracleTables } from './oracle.ts';
 
 export const TENANTS = ['t_alpha', 't_beta', 't_gamma'] as const;
+/** The fixture's keys (test/fixtures/isolation/api-keys.yaml): one per tenant, and the admin's. */
+export const KEYS: Record<(typeof TENANTS)[number], string> = { t_alpha: 'sgi-key-alpha', t_beta: 'sgi-key-beta', t_gamma: 'sgi-key-gamma' };
+export const ADMIN_KEY = 'sgi-key-admin';
 export const ROWS_PER_TENANT = 120;
 export const FIXTURE_DIR = new URL('../fixtures/isolation/', import.meta.url).pathname;
 

@@ -15,7 +15,7 @@ import { compilePlan } from '../../src/sql/compile.ts';
 import { dialectFor } from '../../src/sql/dialects/index.ts';
 import { SourceRegistry } from '../../src/sources/registry.ts';
 import { checkCompiled } from './checks.ts';
-import { loadIsolationCatalog, TENANTS } from './engines.ts';
+import { ADMIN_KEY, KEYS, loadIsolationCatalog, TENANTS } from './engines.ts';
 import { LAYOUT_DATASETS } from './suite.ts';
 import { thrownGatewayError } from '../helpers/errors.ts';
 
@@ -41,8 +41,8 @@ describe.each(ENGINES)('fail closed (%s)', (engine) => {
       DUCK_DIR: '/nonexistent', PREFIX, SCHEMA_PREFIX: PREFIX,
     });
     const index = keyIndexFor(catalog);
-    keys = new Map(TENANTS.map((t) => [t, principalForKey(index, `sgi-key-${t.slice(2)}`)]));
-    admin = principalForKey(index, 'sgi-key-admin');
+    keys = new Map(TENANTS.map((t) => [t, principalForKey(index, KEYS[t])]));
+    admin = principalForKey(index, ADMIN_KEY);
   });
 
   // Queries that name other tenants every way a request can: as filter values only.

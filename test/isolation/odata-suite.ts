@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, startTestServer, type TestServer } from '../helpers/http.ts';
 import type { Engine } from '../helpers/seed.ts';
 import { IsolationViolation, rangesOf, sumTotals, type Ranges } from './checks.ts';
-import { FIXTURE_DIR, setupEngine, TENANTS, type EngineEnv, type Layout } from './engines.ts';
+import { ADMIN_KEY, FIXTURE_DIR, KEYS, setupEngine, TENANTS, type EngineEnv, type Layout } from './engines.ts';
 import { Rng } from './generator.ts';
 import { generateCase, queryString, totalsParams, type Check, type ODataCase } from './odata-gen.ts';
 import { RawOracle, toCents, type Totals } from './oracle.ts';
@@ -28,8 +28,7 @@ const CONCURRENCY = 4;
 const RAW_PER_TENANT_EVERY = 3;
 /** Every n-th request also runs as the admin with X-Tenant-Id (tenants in turn). */
 const ADMIN_AS_TENANT_EVERY = 3;
-const KEYS: Record<string, string> = { t_alpha: 'sgi-key-alpha', t_beta: 'sgi-key-beta', t_gamma: 'sgi-key-gamma' };
-const ADMIN = authHeaders('sgi-key-admin');
+const ADMIN = authHeaders(ADMIN_KEY);
 /** The operators and functions every layout's sample must have tried. */
 const EXPECTED_OPS = ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'in', 'eq null', 'ne null', 'contains', 'startswith', 'endswith',
   'tolower', 'toupper', 'year', 'month', 'day', 'date', 'and', 'or', 'not', 'boolean'];

@@ -15,7 +15,7 @@ import { QueryCache } from '../../src/cache/query-cache.ts';
 import { executeCached, executePrepared, prepareQuery, type QueryResult } from '../../src/service/query.ts';
 import type { Engine } from '../helpers/seed.ts';
 import { checkCompiled, checkResult, IsolationViolation, rangesOf, sumTotals, totalsOf, type Ranges } from './checks.ts';
-import { setupEngine, TENANTS, type EngineEnv, type Layout } from './engines.ts';
+import { ADMIN_KEY, KEYS, setupEngine, TENANTS, type EngineEnv, type Layout } from './engines.ts';
 import { generateQuery, Rng, type GeneratedQuery } from './generator.ts';
 import type { Totals } from './oracle.ts';
 
@@ -33,7 +33,6 @@ export const LAYOUT_DATASETS: Record<Layout, readonly string[]> = {
   schema: ['orders_schema', 'orders_schema_sql'],
   database: ['orders_db', 'orders_db_named'],
 };
-const KEYS: Record<(typeof TENANTS)[number], string> = { t_alpha: 'sgi-key-alpha', t_beta: 'sgi-key-beta', t_gamma: 'sgi-key-gamma' };
 
 interface Stats { queries: number; nonEmpty: Record<string, number>; foreignValues: number; ops: Set<string> }
 
@@ -57,7 +56,7 @@ class Runner {
     this.#ranges = new Map(TENANTS.map((t) => [t, rangesOf(env.rows, t)]));
     const index = keyIndexFor(env.catalog);
     this.#keys = new Map(TENANTS.map((t) => [t, principalForKey(index, KEYS[t])]));
-    this.#admin = principalForKey(index, 'sgi-key-admin');
+    this.#admin = principalForKey(index, ADMIN_KEY);
   }
 
   get ranges(): ReadonlyMap<string, Ranges> { return this.#ranges; }
