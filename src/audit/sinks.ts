@@ -1,6 +1,7 @@
 import { open, rename, stat, type FileHandle } from 'node:fs/promises';
 import pg from 'pg';
 import type { Source } from '../catalog/types.ts';
+import { pgConnectionOf } from '../sources/postgres.ts';
 
 /** Where audit lines go. `write` either stores every line of the batch or throws. */
 export interface AuditSink {
@@ -87,11 +88,7 @@ export class PostgresSink implements AuditSink {
   private readonly pool: pg.Pool;
   private ready = false;
   constructor(source: Source, private readonly table: string) {
-    const c = source.connection;
-    this.pool = new pg.Pool({
-      host: String(c.host), port: Number(c.port ?? 5432), database: String(c.database), user: c.user === undefined ? undefined : String(c.user),
-      password: c.password === undefined ? undefined : String(c.password), max: 2, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000,
-    });
+    this.pool = new pg.Pool({ ...pgConnectionOf(source.connection), max: 2, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000 });
     this.pool.on('error', () => undefined); // a dropped idle connection is retried on the next write
   }
 

@@ -9,7 +9,7 @@ import { GatewayError } from '../errors.ts';
 import {
   pingWith,
   assertTenantId, errorCode, isNetworkError, num, queryFailed, queueLimitFor, resolveConnection,
-  str, timedOut, unavailable, withDeadline,
+  str, timedOut, unavailable, withDeadline, type ConnectionSettings,
 } from './common.ts';
 import { normaliseRow } from './normalise.ts';
 import type { ExecRequest, ExecResult, Executor } from './types.ts';
@@ -47,15 +47,22 @@ function isUnavailable(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|connection timeout/i.test(message);
 }
 
-export function createPostgresExecutor(source: Source, tenant: string | null): Executor {
-  const conn = resolveConnection(source, tenant);
-  const pool = new pg.Pool({
+/** Where and as whom to connect, from a source's connection settings (also the audit sink's). */
+export function pgConnectionOf(conn: ConnectionSettings): pg.PoolConfig {
+  return {
     host: str(conn, 'host'),
     port: num(conn, 'port'),
     database: str(conn, 'database'),
     user: str(conn, 'user'),
     password: str(conn, 'password'),
     ...(conn['ssl'] === true ? { ssl: true } : {}),
+  };
+}
+
+export function createPostgresExecutor(source: Source, tenant: string | null): Executor {
+  const conn = resolveConnection(source, tenant);
+  const pool = new pg.Pool({
+    ...pgConnectionOf(conn),
     max: source.pool.max,
     idleTimeoutMillis: source.pool.idleTimeoutMs,
     connectionTimeoutMillis: 5_000,
