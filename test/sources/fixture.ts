@@ -3,7 +3,8 @@
  * point is that every engine gives exactly the same JSON for the same data.
  */
 import type { FieldType, Source, SourceType } from '../../src/catalog/types.ts';
-import type { ExecRequest } from '../../src/sources/types.ts';
+import { expect, it } from 'vitest';
+import type { ExecRequest, Executor } from '../../src/sources/types.ts';
 
 export function makeSource(
   type: SourceType,
@@ -99,4 +100,23 @@ export function parameterQueries(type: SourceType, table: string) {
     },
     { sql: `SELECT id FROM ${table} WHERE dbl > ${p(1)} AND i < ${p(2)} ORDER BY id`, parameters: [0.0005, 43], ids: [1, 3] },
   ];
+}
+
+/**
+ * The contract every executor meets, declared once for the three engine files: rows of
+ * every type normalised to the shared expectation, and parameters bound. `exec` is read
+ * when the test runs (each file creates its executor in beforeAll).
+ */
+export function itMeetsTheSharedContract(type: SourceType, table: string, exec: () => Executor): void {
+  it('normalises every type to the shared expectation', async () => {
+    expect((await exec().run(req(scalarQuery(table), SCALAR_TYPES))).rows).toEqual(SCALAR_ROWS);
+    expect((await exec().run(req(aggregateQuery(table), AGGREGATE_TYPES))).rows).toEqual([AGGREGATE_ROW]);
+  });
+
+  it('binds parameters', async () => {
+    for (const q of parameterQueries(type, table)) {
+      const { rows } = await exec().run(req(q.sql, ['integer'], q.parameters));
+      expect(rows.map((r) => r[0])).toEqual(q.ids);
+    }
+  });
 }

@@ -3,10 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMysqlExecutor } from '../../src/sources/mysql.ts';
 import type { Executor } from '../../src/sources/types.ts';
 import { requireServices, services } from '../helpers/services.ts';
-import {
-  AGGREGATE_ROW, AGGREGATE_TYPES, SCALAR_ROWS, SCALAR_TYPES, aggregateQuery, gatewayError, makeSource,
-  parameterQueries, req, scalarQuery, setupStatements,
-} from './fixture.ts';
+import { gatewayError, itMeetsTheSharedContract, makeSource, req, setupStatements } from './fixture.ts';
 
 const service = await requireServices('mysql');
 const { host, port, user, password, database } = services.mysql;
@@ -30,17 +27,7 @@ describe.skipIf(!service.ok)('mysql executor', () => {
     await admin?.end();
   });
 
-  it('normalises every type to the shared expectation', async () => {
-    expect((await exec.run(req(scalarQuery(table), SCALAR_TYPES))).rows).toEqual(SCALAR_ROWS);
-    expect((await exec.run(req(aggregateQuery(table), AGGREGATE_TYPES))).rows).toEqual([AGGREGATE_ROW]);
-  });
-
-  it('binds parameters', async () => {
-    for (const q of parameterQueries('mysql', table)) {
-      const { rows } = await exec.run(req(q.sql, ['integer'], q.parameters));
-      expect(rows.map((r) => r[0])).toEqual(q.ids);
-    }
-  });
+  itMeetsTheSharedContract('mysql', table, () => exec);
 
   it('runs every session in UTC', async () => {
     const { rows } = await exec.run(
