@@ -45,7 +45,7 @@ export function frame(gateway: Gateway): MiddlewareHandler<GatewayEnv> {
 }
 
 /**
- * The answer, with the frame's headers (request id, RateLimit-*, X-Cache, ...) and
+ * The answer, with the frame's headers (request id, RateLimit-*, OData-Version, ...) and
  * Server-Timing (its `total` is the time until now) in the Response's own plain header
  * object: @hono/node-server then writes them in one `writeHead` with no web Headers and no
  * `setHeader` calls. The answer's own `headers` win over the frame's.
