@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { createApp } from './http/app.ts';
-import { requestUuid } from './http/request-uuid.ts';
-import { problemResponse, toProblem } from './http/problem.ts';
+import { createApp } from './app.ts';
+import { requestUuid } from './web/request-uuid.ts';
+import { problemResponse, toProblem } from './web/problem.ts';
 import { GatewayError } from './errors.ts';
 import { Gateway } from './service/gateway.ts';
 

@@ -3,10 +3,6 @@ import { TENANT_ID_PATTERN, type ApiKey, type Catalog } from '../catalog/types.t
 import { GatewayError, forbidden } from '../errors.ts';
 import type { Principal } from '../query/types.ts';
 
-export function sha256(text: string): Buffer {
-  return hash('sha256', text, 'buffer');
-}
-
 /**
  * Finds keys by the SHA-256 of what the caller sent; only hashes are held. The lookup is a
  * map keyed by the hex digest: what a timing difference could tell an attacker is how much

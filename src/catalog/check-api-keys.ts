@@ -4,7 +4,7 @@ import type { CatalogFacts } from './check-catalog.ts';
 import { list, obj, objects, str, type RawObject } from './raw.ts';
 import { BUILT_IN_ROLES, parseExpiry } from './rules.ts';
 import { didYouMean, didYouMeanOrList } from '../suggest.ts';
-import { sha256 } from '../auth/keys.ts';
+import { sha256 } from '../digest.ts';
 
 const KEY_HASH = /^sha256:([0-9a-fA-F]{64})$/;
 

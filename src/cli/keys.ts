@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sha256 } from '../auth/keys.ts';
+import { sha256 } from '../digest.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
 
 /**

@@ -4,12 +4,12 @@ import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
 import { describePlan } from '../query/describe.ts';
 import { executeCached, prepareQuery } from '../service/query.ts';
-import { guard, requireAdmin } from './auth.ts';
-import { endTime, respond, startTime } from './frame.ts';
+import { guard, requireAdmin } from '../web/guard.ts';
+import { endTime, respond, startTime } from '../web/frame.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
-import type { GatewayEnv } from './env.ts';
-import { askedNoCache, detailOf, readJsonBody, readJsonText, sendJson, sendText } from './json-body.ts';
+import type { GatewayEnv } from '../web/env.ts';
+import { askedNoCache, detailOf, readJsonBody, sendJson, sendText } from '../web/body.ts';
 
 /** A cache hit hands back the same rows array, so its JSON is kept beside it. */
 const rowsJsonCache = new WeakMap<object, string>();
@@ -77,12 +77,12 @@ export function restRoutes(): Hono<GatewayEnv> {
 
   app.post('/v1/query', async (c) => {
     const gateway = c.get('gateway');
-    const { text, body } = await readJsonText(c);
+    const body = await readJsonBody(c);
     const detail = detailOf(c);
     const named = (body as { dataset?: unknown } | null)?.dataset;
     if (typeof named === 'string') detail.dataset = named.slice(0, 128);
     startTime(c, 'plan');
-    const prepared = prepareQuery(c.get('state').catalog, c.get('principal')!, body, text);
+    const prepared = prepareQuery(c.get('state').catalog, c.get('principal')!, body);
     endTime(c, 'plan');
     Object.assign(detail, describePlan(prepared.plan));
     startTime(c, 'db');

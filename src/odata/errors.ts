@@ -1,8 +1,8 @@
 import { GatewayError } from '../errors.ts';
 import type { Context } from 'hono';
-import type { GatewayEnv } from '../http/env.ts';
-import { sendText } from '../http/json-body.ts';
-import { toProblem } from '../http/problem.ts';
+import type { GatewayEnv } from '../web/env.ts';
+import { sendText } from '../web/body.ts';
+import { toProblem } from '../web/problem.ts';
 import { ODataSyntaxError } from './ast.ts';
 
 /** A parser's syntax error is the caller's 400, like any GatewayError; anything else as it is. */

@@ -18,6 +18,8 @@ export interface ODataProperty {
   readonly field: string | null;
   readonly kind: 'key' | 'dimension' | 'metric';
   readonly type: EdmType;
+  /** The semgate type of its values (what a filter literal must be). */
+  readonly valueType: FieldType;
   readonly description: string | null;
 }
 
@@ -49,24 +51,24 @@ export function edmType(t: FieldType): EdmType {
 }
 
 function entitySet(ds: Dataset, p: Principal): EntitySet {
-  const props: ODataProperty[] = [{ name: KEY_PROPERTY, field: null, kind: 'key', type: 'Edm.String', description: 'Identifies the row: its dimension values' }];
+  const props: ODataProperty[] = [{ name: KEY_PROPERTY, field: null, kind: 'key', type: 'Edm.String', valueType: 'string', description: 'Identifies the row: its dimension values' }];
   const names = new Set<string>([KEY_PROPERTY, ...ds.dimensions.map((d) => d.name), ...ds.metrics.map((m) => m.name)]);
   for (const d of ds.dimensions) {
     if (!roleMaySee(d.roles, p)) continue;
-    props.push({ name: d.name, field: d.name, kind: 'dimension', type: edmType(d.type), description: d.description ?? null });
+    props.push({ name: d.name, field: d.name, kind: 'dimension', type: edmType(d.type), valueType: d.type, description: d.description ?? null });
     for (const g of d.timeGrains) {
       const name = `${d.name}_${g}`;
       if (names.has(name)) continue; // a field of that name exists: the grain stays reachable over REST
       names.add(name);
       props.push({
-        name, field: `${d.name}.${g}`, kind: 'dimension', type: g === 'hour' ? 'Edm.DateTimeOffset' : 'Edm.Date',
+        name, field: `${d.name}.${g}`, kind: 'dimension', type: g === 'hour' ? 'Edm.DateTimeOffset' : 'Edm.Date', valueType: g === 'hour' ? 'timestamp' : 'date',
         description: `${d.name} truncated to the ${g}${g === 'week' ? ' (ISO weeks start on Monday)' : ''}`,
       });
     }
   }
   for (const m of ds.metrics) {
     if (!roleMaySee(m.roles, p)) continue;
-    props.push({ name: m.name, field: m.name, kind: 'metric', type: edmType(m.type), description: m.description ?? null });
+    props.push({ name: m.name, field: m.name, kind: 'metric', type: edmType(m.type), valueType: m.type, description: m.description ?? null });
   }
   return {
     name: ds.name, dataset: ds, label: ds.label ?? ds.name, description: ds.description ?? null,

@@ -1,5 +1,5 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
-import { sha256 } from '../auth/keys.ts';
+import { sha256 } from '../digest.ts';
 import type { Catalog } from '../catalog/types.ts';
 import { badQuery } from '../errors.ts';
 

@@ -1,20 +1,19 @@
 import { Hono, type Context } from 'hono';
 import { GatewayError } from '../errors.ts';
-import { guard } from '../http/auth.ts';
-import { fromTrustedProxy } from '../http/client-ip.ts';
-import type { GatewayEnv } from '../http/env.ts';
-import { endTime, setHeader, startTime } from '../http/frame.ts';
-import { askedNoCache, detailOf, sendText } from '../http/json-body.ts';
+import { guard } from '../web/guard.ts';
+import { fromTrustedProxy } from '../web/client-ip.ts';
+import type { GatewayEnv } from '../web/env.ts';
+import { endTime, setHeader, startTime } from '../web/frame.ts';
+import { askedNoCache, detailOf, sendText } from '../web/body.ts';
 import { describePlan } from '../query/describe.ts';
 import { defaultLimit } from '../query/plan.ts';
-import { executeCached, executeCount } from '../service/query.ts';
-import { compilePlan } from '../sql/compile.ts';
-import { ODataSyntaxError, type SelectItem } from './ast.ts';
+import { executeCached, executeCount, prepareQuery } from '../service/query.ts';
+import { ODataSyntaxError, type ODataQueryOptions, type SelectItem } from './ast.ts';
 import { JSON_CONTENT_TYPE, METADATA_CONTENT_TYPE, metadataXml, serviceDocument } from './metadata.ts';
 import { entityModel, entitySetOf, KEY_PROPERTY, type EntitySet } from './model.ts';
 import { queryDefining, queryHash, readToken, signToken, tokenSecret } from './paging.ts';
 import { parseQueryOptions } from './parser/index.ts';
-import { translateQuery } from './translate.ts';
+import { locateError, translateQuery } from './translate.ts';
 
 const JSON_TYPE_IEEE754 = JSON_CONTENT_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true');
 
@@ -74,24 +73,36 @@ export function odataRoutes(): Hono<GatewayEnv> {
     await next();
   });
   app.use('/odata/*', guard(keyParam));
-  app.get('/odata', (c) => c.redirect('/odata/', 301));
-
-  app.get('/odata/', (c) => {
+  // The service document at the root with and without its slash: clients type both, and a
+  // redirect loses the credentials of some of them.
+  const service = (c: Context<GatewayEnv>): Response => {
     const model = entityModel(c.get('state').catalog, c.get('principal')!);
     return sendText(c, JSON.stringify(serviceDocument(model, serviceRoot(c))), JSON_CONTENT_TYPE);
-  });
+  };
+  app.get('/odata', service);
+  app.get('/odata/', service);
 
   app.get('/odata/$metadata', (c) => {
     const model = entityModel(c.get('state').catalog, c.get('principal')!);
     return sendText(c, metadataXml(model), `${METADATA_CONTENT_TYPE};charset=utf-8`);
   });
 
+  /** The request's query value, prepared on the one road every front door takes. */
+  const prepare = (c: Context<GatewayEnv>, set: EntitySet, options: ODataQueryOptions, page: { limit: number; offset: number }) => {
+    const { query, columns, origins } = translateQuery(set, options, page);
+    try {
+      return { prepared: prepareQuery(c.get('state').catalog, c.get('principal')!, query), columns };
+    } catch (err) {
+      throw locateError(err, origins);
+    }
+  };
+
   app.get('/odata/:set/$count', async (c) => {
     const set = entitySetFor(c, c.req.param('set'));
     const options = parseQueryOptions(odataParams(c.req.url));
-    const { plan } = translateQuery(c.get('state').catalog, c.get('principal')!, set, options, { limit: defaultLimit(set.dataset), offset: 0 });
-    Object.assign(detailOf(c), { dataset: set.name }, describePlan(plan));
-    const n = await executeCount(c.get('gateway').cache, c.get('state').registry, plan);
+    const { prepared } = prepare(c, set, options, { limit: defaultLimit(set.dataset), offset: 0 });
+    Object.assign(detailOf(c), { dataset: set.name }, describePlan(prepared.plan));
+    const n = await executeCount(c.get('gateway').cache, c.get('state').registry, prepared.plan);
     return sendText(c, String(n), 'text/plain;charset=utf-8');
   });
 
@@ -111,11 +122,12 @@ export function odataRoutes(): Hono<GatewayEnv> {
     const limit = Math.min(size, remaining);
 
     startTime(c, 'plan');
-    const { plan, columns } = translateQuery(catalog, p, set, options, { limit: Math.max(1, limit), offset: (options.skip ?? 0) + sent });
+    const { prepared, columns } = prepare(c, set, options, { limit: Math.max(1, limit), offset: (options.skip ?? 0) + sent });
+    const { plan } = prepared;
     endTime(c, 'plan');
     Object.assign(detail, describePlan(plan));
     startTime(c, 'db');
-    const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, { plan, compiled: compilePlan(plan) }, askedNoCache(c));
+    const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, prepared, askedNoCache(c));
     const count = options.count ? await executeCount(c.get('gateway').cache, registry, plan) : null;
     endTime(c, 'db');
     detail.rows = result.rows.length;
@@ -127,15 +139,15 @@ export function odataRoutes(): Hono<GatewayEnv> {
     // OData JSON: Int64 and Decimal are numbers unless the client asked for IEEE754Compatible
     // (then strings, exact). The executors give exact strings only beyond 2^53.
     const ieee = /IEEE754Compatible=true/i.test(c.req.header('accept') ?? '') || /IEEE754Compatible=true/i.test(c.req.query('$format') ?? '');
-    const numeric = columns.map((col) => {
-      const t = [...plan.dimensions, ...plan.metrics].find((f) => f.alias === col.alias)?.type;
-      return t === 'number' || t === 'integer';
-    });
+    // Rows come in the plan's order (dimensions first), whatever order $select named them in.
+    const outputs = [...plan.dimensions, ...plan.metrics];
+    const index = columns.map((col) => outputs.findIndex((f) => f.alias === col.output));
+    const numeric = index.map((i) => outputs[i]!.type === 'number' || outputs[i]!.type === 'integer');
     const value = result.rows.map((row) => {
       const entity: Record<string, unknown> = {};
       if (withKey) entity[KEY_PROPERTY] = JSON.stringify(dims.map((i) => row[i]));
       columns.forEach((col, i) => {
-        const v = row[col.index!];
+        const v = row[index[i]!];
         entity[col.name] = !numeric[i] || v === null || v === undefined ? v : ieee ? String(v) : Number(v);
       });
       return entity;

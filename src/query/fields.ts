@@ -21,11 +21,12 @@ export function visibleFieldNames(ds: Dataset, principal: Principal): string[] {
   return names;
 }
 
-function dimensionField(d: Dimension, grain: TimeGrain | null): PlannedField {
+function dimensionField(ds: Dataset, d: Dimension, grain: TimeGrain | null): PlannedField {
   const column = d.expr === null ? (d.name as Ident) : null;
   return Object.freeze({
     alias: grain === null ? d.name : `${d.name}.${grain}`,
     kind: 'dimension' as const,
+    dataset: ds.name,
     sql: d.expr ?? d.name,
     column,
     grain,
@@ -33,10 +34,20 @@ function dimensionField(d: Dimension, grain: TimeGrain | null): PlannedField {
   });
 }
 
-function metricField(m: Metric): PlannedField {
+function metricField(ds: Dataset, m: Metric): PlannedField {
   return Object.freeze({
-    alias: m.name, kind: 'metric' as const, sql: m.sql, column: null, grain: null, type: m.type,
+    alias: m.name, kind: 'metric' as const, dataset: ds.name, sql: m.sql, column: null, grain: null, type: m.type,
   });
+}
+
+/** Fields few enough to list when nothing is close to what was asked for. */
+const LIST_AT_MOST = 30;
+
+/** " Did you mean 'x'?", else " Valid fields: a, b, c." when there are few, else "". */
+export function suggestOrList(ref: string, names: readonly string[]): string {
+  const hint = suggestionSuffix(ref, names);
+  if (hint !== '' || names.length === 0 || names.length > LIST_AT_MOST) return hint;
+  return ` Valid fields: ${names.join(', ')}.`;
 }
 
 /**
@@ -50,8 +61,7 @@ export function resolveField(ds: Dataset, principal: Principal, ref: string, pat
   const dim = ds.dimensions.find((d) => d.name === name);
   const metric = dim ? undefined : ds.metrics.find((m) => m.name === name);
   if (!dim && !metric) {
-    throw badQuery('unknown_field',
-      `Dataset '${ds.name}' has no dimension or metric '${ref}'.${suggestionSuffix(ref, visibleFieldNames(ds, principal))}`,
+    throw badQuery('unknown_field', `Dataset '${ds.name}' has no dimension or metric '${ref}'.${suggestOrList(ref, visibleFieldNames(ds, principal))}`,
       { field: path });
   }
   const roles = dim ? dim.roles : metric!.roles;
@@ -60,13 +70,13 @@ export function resolveField(ds: Dataset, principal: Principal, ref: string, pat
   }
   if (metric) {
     if (grainText !== null) throw badQuery('unknown_field', `Metric '${name}' has no time grains.`, { field: path });
-    return metricField(metric);
+    return metricField(ds, metric);
   }
-  if (grainText === null) return dimensionField(dim!, null);
+  if (grainText === null) return dimensionField(ds, dim!, null);
   const grain = TIME_GRAINS.find((g) => g === grainText);
   if (!grain || !dim!.timeGrains.includes(grain)) {
     const offered = dim!.timeGrains.length > 0 ? ` It offers: ${dim!.timeGrains.join(', ')}.` : ' It has no time grains.';
     throw badQuery('unknown_grain', `Dimension '${name}' has no time grain '${grainText}'.${offered}`, { field: path });
   }
-  return dimensionField(dim!, grain);
+  return dimensionField(ds, dim!, grain);
 }

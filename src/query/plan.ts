@@ -1,10 +1,11 @@
 import type { Catalog, Dataset } from '../catalog/types.ts';
 import { badQuery, forbidden } from '../errors.ts';
 import { suggestionSuffix } from '../suggest.ts';
-import { resolveField, roleMaySee } from './fields.ts';
+import { resolveField, roleMaySee, suggestOrList, visibleFieldNames } from './fields.ts';
+import { conditionKind, conjuncts, splitFilters, toCondition } from './filters.ts';
+import { planMetricSpec } from './metrics.ts';
 import { resolveTenantScope } from './scope.ts';
 import type { Condition, PlannedField, Principal, QueryPlan, SemanticQuery } from './types.ts';
-import { checkFilterValues } from './values.ts';
 
 const DEFAULT_LIMIT = 1000;
 
@@ -31,45 +32,84 @@ export function findDataset(catalog: Catalog, principal: Principal, name: string
   return ds;
 }
 
-export function and(items: Condition[]): Condition | null {
+function and(items: Condition[]): Condition | null {
   if (items.length === 0) return null;
   return items.length === 1 ? items[0]! : Object.freeze({ kind: 'and' as const, items: Object.freeze(items) });
 }
 
-export function dedupe(fields: PlannedField[], what: string): PlannedField[] {
+/** Each output column once: a dimension, a metric or an alias named twice is a mistake. */
+function checkUnique(fields: readonly { f: PlannedField; path: string }[]): void {
   const seen = new Set<string>();
-  fields.forEach((f, i) => {
-    if (seen.has(f.alias)) throw badQuery('duplicate_field', `'${f.alias}' is listed twice in ${what}.`, { field: `${what}[${i}]` });
+  for (const { f, path } of fields) {
+    if (seen.has(f.alias)) throw badQuery('duplicate_field', `'${f.alias}' is listed twice in the query's output.`, { field: path });
     seen.add(f.alias);
-  });
-  return fields;
-}
-
-/** What a protocol (REST, OData) resolved; assemblePlan adds scope, ordering and limits. */
-export interface PlanParts {
-  readonly dimensions: PlannedField[];
-  readonly metrics: PlannedField[];
-  readonly where: Condition[];
-  readonly having: Condition[];
-  readonly orderBy: { alias: string; direction: 'asc' | 'desc' }[];
-  readonly limit: number | undefined;
-  readonly offset: number | undefined;
+  }
 }
 
 /**
- * The shared end of planning: tenant scope (the one place isolation is decided), default
- * ordering, the limit check, and a frozen plan.
+ * Validates a SemanticQuery (already schema-checked) against the catalog and the caller,
+ * and returns a frozen QueryPlan. Pure: no I/O, no SQL. The one planner of every front
+ * door: tenant scope (the one place isolation is decided), roles, types and limits.
  */
-export function assemblePlan(catalog: Catalog, principal: Principal, ds: Dataset, parts: PlanParts): QueryPlan {
+export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQuery): QueryPlan {
+  const ds = findDataset(catalog, principal, q.dataset);
+  // Scope first: a request that may not run at all says so before any field error.
   const { scope, target } = resolveTenantScope(catalog, ds, principal);
-  const { dimensions, metrics } = parts;
+  const resolve = (ref: string, path: string): PlannedField => resolveField(ds, principal, ref, path);
+
+  const dimensions = (q.dimensions ?? []).map((ref, i) => {
+    const f = resolve(ref, `dimensions[${i}]`);
+    if (f.kind !== 'dimension') throw badQuery('not_a_dimension', `'${ref}' is a metric: list it under metrics.`, { field: `dimensions[${i}]` });
+    return f;
+  });
+  const visible = new Set(visibleFieldNames(ds, principal));
+  const metrics = (q.metrics ?? []).map((m, i) => {
+    const path = `metrics[${i}]`;
+    if (typeof m !== 'string') return planMetricSpec(ds, m, path, resolve, (name) => visible.has(name));
+    const f = resolve(m, path);
+    if (f.kind !== 'metric') throw badQuery('not_a_metric', `'${m}' is a dimension: list it under dimensions.`, { field: path });
+    return f;
+  });
+  checkUnique([
+    ...dimensions.map((f, i) => ({ f, path: `dimensions[${i}]` })),
+    ...metrics.map((f, i) => ({ f, path: `metrics[${i}]` })),
+  ]);
   if (dimensions.length === 0 && metrics.length === 0) {
     throw badQuery('empty_query', 'Ask for at least one dimension or metric.', { field: 'dimensions' });
   }
-  const orderBy = [...parts.orderBy];
+
+  const { where, having } = splitFilters(q.filters ?? [], resolve, 'filters');
+  (q.segments ?? []).forEach((name, i) => {
+    const seg = ds.segments.find((s) => s.name === name);
+    if (!seg) {
+      throw badQuery('unknown_segment',
+        `Dataset '${ds.name}' has no segment '${name}'.${suggestOrList(name, ds.segments.map((s) => s.name))}`,
+        { field: `segments[${i}]` });
+    }
+    where.push(Object.freeze({ kind: 'segment' as const, sql: seg.expr }));
+  });
+
+  const outputs = new Map([...dimensions, ...metrics].map((f) => [f.alias, f]));
+  // An output column by its name; a field of the dataset that is not in the output is its
+  // own mistake, and an unknown name is checked like any field (unknown or hidden).
+  const output = (list: 'having' | 'order_by') => (name: string, path: string): PlannedField => {
+    const f = outputs.get(name);
+    if (f) return f;
+    resolve(name, path);
+    throw badQuery(list === 'order_by' ? 'order_not_selected' : 'not_selected', `${list}: '${name}' must be one of the selected dimensions or metrics (${[...outputs.keys()].join(', ')}).`, { field: path });
+  };
+  (q.having ?? []).forEach((h, i) => {
+    for (const c of conjuncts(toCondition(h, output('having'), `having[${i}]`))) {
+      // On grouped dimensions alone, a condition means the same before aggregation: WHERE.
+      const kind = conditionKind(c);
+      (kind === 'metric' || kind === 'mixed' ? having : where).push(c);
+    }
+  });
+
+  const orderBy = (q.order_by ?? []).map((o, i) => ({ alias: output('order_by')(o.field, `order_by[${i}].field`).alias, direction: o.direction ?? ('asc' as const) }));
   // Dimensions identify a row, so ordering by all of them makes paging deterministic.
   for (const d of dimensions) if (!orderBy.some((o) => o.alias === d.alias)) orderBy.push({ alias: d.alias, direction: 'asc' });
-  const limit = parts.limit ?? defaultLimit(ds);
+  const limit = q.limit ?? defaultLimit(ds);
   if (limit > ds.maxRows) {
     throw badQuery('limit_too_large', `limit ${limit} is over dataset '${ds.name}' max_rows of ${ds.maxRows}.`, { field: 'limit' });
   }
@@ -79,66 +119,11 @@ export function assemblePlan(catalog: Catalog, principal: Principal, ds: Dataset
     target,
     dimensions: Object.freeze(dimensions),
     metrics: Object.freeze(metrics),
-    where: and(parts.where),
-    having: and(parts.having),
+    where: and(where),
+    having: and(having),
     orderBy: Object.freeze(orderBy.map((o) => Object.freeze(o))),
     limit,
-    offset: parts.offset ?? 0,
+    offset: q.offset ?? 0,
     timeoutMs: ds.timeoutMs,
   });
-}
-
-/**
- * Validates a SemanticQuery (already schema-checked) against the catalog and the caller,
- * and returns a frozen QueryPlan. Pure: no I/O, no SQL.
- */
-export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQuery): QueryPlan {
-  const ds = findDataset(catalog, principal, q.dataset);
-  // Scope first: a request that may not run at all says so before any field error.
-  // (assemblePlan resolves it again on purpose: no plan gets a scope from anywhere else.)
-  resolveTenantScope(catalog, ds, principal);
-
-  const dimensions = dedupe((q.dimensions ?? []).map((ref, i) => {
-    const f = resolveField(ds, principal, ref, `dimensions[${i}]`);
-    if (f.kind !== 'dimension') throw badQuery('not_a_dimension', `'${ref}' is a metric: list it under metrics.`, { field: `dimensions[${i}]` });
-    return f;
-  }), 'dimensions');
-  const metrics = dedupe((q.metrics ?? []).map((ref, i) => {
-    const f = resolveField(ds, principal, ref, `metrics[${i}]`);
-    if (f.kind !== 'metric') throw badQuery('not_a_metric', `'${ref}' is a dimension: list it under dimensions.`, { field: `metrics[${i}]` });
-    return f;
-  }), 'metrics');
-  if (dimensions.length === 0 && metrics.length === 0) {
-    throw badQuery('empty_query', 'Ask for at least one dimension or metric.', { field: 'dimensions' });
-  }
-
-  const where: Condition[] = [];
-  const having: Condition[] = [];
-  (q.filters ?? []).forEach((f, i) => {
-    const path = `filters[${i}]`;
-    const field = resolveField(ds, principal, f.field, `${path}.field`);
-    const values = checkFilterValues(field, f.op, f.values, path);
-    const cond: Condition = Object.freeze({ kind: 'compare' as const, field, op: f.op, values: Object.freeze(values) });
-    (field.kind === 'metric' ? having : where).push(cond);
-  });
-  (q.segments ?? []).forEach((name, i) => {
-    const seg = ds.segments.find((s) => s.name === name);
-    if (!seg) {
-      throw badQuery('unknown_segment',
-        `Dataset '${ds.name}' has no segment '${name}'.${suggestionSuffix(name, ds.segments.map((s) => s.name))}`,
-        { field: `segments[${i}]` });
-    }
-    where.push(Object.freeze({ kind: 'segment' as const, sql: seg.expr }));
-  });
-
-  const selected = new Map([...dimensions, ...metrics].map((f) => [f.alias, f]));
-  const orderBy = (q.order_by ?? []).map((o, i) => {
-    if (!selected.has(o.field)) {
-      resolveField(ds, principal, o.field, `order_by[${i}].field`); // unknown or hidden: its own error
-      throw badQuery('order_not_selected', `Order by '${o.field}' needs it in dimensions or metrics.`, { field: `order_by[${i}].field` });
-    }
-    return { alias: o.field, direction: o.direction ?? ('asc' as const) };
-  });
-
-  return assemblePlan(catalog, principal, ds, { dimensions, metrics, where, having, orderBy, limit: q.limit, offset: q.offset });
 }

@@ -1,15 +1,38 @@
 import type { Dataset, FieldType, Ident, SourceType, TimeGrain } from '../catalog/types.ts';
 
-/** The JSON body of `POST /v1/query` (see shared spec http-api.md). Untrusted. */
+/**
+ * The one query value every front door produces (REST's JSON body as is; OData, the CLI and
+ * the portal build it) and the one prepare -> plan -> compile -> cache -> execute road takes.
+ * See shared spec http-api.md; untrusted until `parseSemanticQuery` and `planQuery` pass it.
+ */
 export interface SemanticQuery {
   dataset: string;
   dimensions?: string[];
-  metrics?: string[];
+  /** A metric's name, or an aggregate computed here (OData `$apply`: aliases, `with`, `$count`). */
+  metrics?: (string | MetricSpec)[];
+  /** Before aggregation; a condition on a metric applies after it (HAVING). */
   filters?: QueryFilter[];
+  /** After aggregation, on output columns (a metric's alias, a selected dimension). */
+  having?: QueryFilter[];
   segments?: string[];
+  /** Output columns: a dimension as selected (`order_date.month`), a metric's name or alias. */
   order_by?: { field: string; direction?: 'asc' | 'desc' }[];
   limit?: number;
   offset?: number;
+}
+
+export const AGGREGATE_METHODS = ['sum', 'min', 'max', 'avg', 'count', 'count_distinct'] as const;
+export type AggregateMethod = (typeof AGGREGATE_METHODS)[number];
+
+/**
+ * `{ field: 'revenue', as: 'total' }` a metric under another name; `{ field, aggregate }` a
+ * metric re-aggregated with its own method, or an aggregate of a dimension
+ * (`order_id` with `count_distinct`); `{ aggregate: 'count', as }` the number of rows.
+ */
+export interface MetricSpec {
+  field?: string;
+  aggregate?: AggregateMethod;
+  as?: string;
 }
 
 export const FILTER_OPS = [
@@ -18,10 +41,17 @@ export const FILTER_OPS = [
 ] as const;
 export type FilterOp = (typeof FILTER_OPS)[number];
 
-export interface QueryFilter {
+/** A comparison, or `and` / `or` / `not` of filters (an empty `and` is true, an empty `or` false). */
+export type QueryFilter = FilterLeaf | { and: QueryFilter[] } | { or: QueryFilter[] } | { not: QueryFilter };
+
+export interface FilterLeaf {
   field: string;
   op: FilterOp;
   values?: unknown[];
+  /** A function applied to the field before comparing (OData `tolower(x)`, `year(x)`). */
+  transform?: FieldTransform;
+  /** contains / starts_with / ends_with ignore case unless this is true (OData matches case). */
+  case_sensitive?: boolean;
 }
 
 /** Who is asking: the result of authentication. */
@@ -43,6 +73,8 @@ export interface PlannedField {
   /** Output column name, e.g. `region` or `order_date.month`. */
   readonly alias: string;
   readonly kind: 'dimension' | 'metric';
+  /** The dataset whose columns `sql` and `column` read. */
+  readonly dataset: string;
   /** Trusted SQL: a dimension expression or a metric's expanded aggregate. */
   readonly sql: string;
   /** For a dimension without `expr`: the validated column to quote instead of `sql`. */

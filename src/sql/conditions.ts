@@ -53,6 +53,8 @@ export function conditionExpr(c: Condition, d: SqlDialect, caseInsensitive = tru
   switch (c.kind) {
     case 'and':
     case 'or':
+      // An empty `and` is true and an empty `or` false, as in logic (and OData's `true`/`false`).
+      if (c.items.length === 0) return sql.raw(c.kind === 'and' ? '(1 = 1)' : '(1 = 0)');
       return sql`(${sql.join(c.items.map((i) => conditionExpr(i, d, caseInsensitive)), sql.raw(c.kind === 'and' ? ' AND ' : ' OR '))})`;
     case 'not':
       return sql`(NOT ${conditionExpr(c.item, d, caseInsensitive)})`;

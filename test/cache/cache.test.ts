@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/http/app.ts';
+import { createApp } from '../../src/app.ts';
 import type { Gateway } from '../../src/service/gateway.ts';
 import { gatewayFor } from '../helpers/gateway-fixture.ts';
 import { generateOrders, rawPostgres, seedOrders, type RawSql } from '../helpers/seed.ts';

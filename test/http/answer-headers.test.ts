@@ -8,7 +8,7 @@
  * tenant's answer never carries another tenant's numbers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/http/app.ts';
+import { createApp } from '../../src/app.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';
 

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../../src/http/app.ts';
+import { MAX_BODY_BYTES } from '../../src/app.ts';
 import {
   ENGINES, KEYS, TOTALS, availableEngines, expectProblem, num, rawTotals, startEngineGateway, type EngineGateway,
 } from './gateway-fixture.ts';

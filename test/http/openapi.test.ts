@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/http/app.ts';
-import { buildOpenApi } from '../../src/http/openapi.ts';
+import { createApp } from '../../src/app.ts';
+import { buildOpenApi } from '../../src/openapi/openapi.ts';
 import { semanticQuerySchema } from '../../src/query/parse.ts';
 import { authHeaders, startTestServer, type ReqOptions, type TestServer } from '../helpers/http.ts';
 import { ajv, call, conforms, doc, DOC_ID, exercised, loadDocument, pointer, statuses } from './openapi-harness.ts';
@@ -54,8 +54,12 @@ describe('the document', () => {
   });
 
   it('embeds the request schema the gateway validates with, not a copy', () => {
-    const { $schema: _s, $id: _i, ...rest } = semanticQuerySchema;
-    expect(doc.components.schemas.SemanticQuery).toEqual(rest);
+    const { $schema: _s, $id: _i, $defs: defs, ...rest } = semanticQuerySchema as Record<string, unknown> & { $defs: Record<string, unknown> };
+    // Its $defs sit beside it as SemanticQuery_<name>, and its references point there.
+    const moved = (v: unknown): unknown => JSON.parse(JSON.stringify(v).replaceAll('"#/$defs/', '"#/components/schemas/SemanticQuery_'));
+    expect(doc.components.schemas.SemanticQuery).toEqual(moved(rest));
+    expect(Object.keys(defs).length).toBeGreaterThan(0);
+    for (const [name, def] of Object.entries(defs)) expect(doc.components.schemas[`SemanticQuery_${name}`]).toEqual(moved(def));
     for (const path of ['/v1/query', '/v1/query/sql']) {
       const body = doc.paths[path].post.requestBody;
       expect(body.required).toBe(true);
@@ -234,11 +238,11 @@ describe('every response conforms to the document', () => {
   });
 
   it('OData: service document, $metadata, rows with every query option, paging, $count, and every error', async () => {
-    // /odata redirects to the service root (after authentication): fetch must not follow it.
+    // /odata serves the service document itself (no redirect for a client to follow).
     const raw = await fetch(`${demo.url}/odata`, { redirect: 'manual', headers: authHeaders(DEMO.acme, 'basic') });
-    const redirect = { status: raw.status, headers: raw.headers, text: await raw.text(), body: null };
-    expect(redirect.status).toBe(301);
-    conforms('/odata', 'get', redirect);
+    expect(raw.status).toBe(200);
+    const root = await call(demo, 'get', '/odata', '/odata', 200, { key: DEMO.acme, auth: 'basic' });
+    expect(root.body.value.map((s: { name: string }) => s.name)).toContain('orders');
     await call(demo, 'get', '/odata', '/odata', 401);
     const services = await call(demo, 'get', '/odata/', '/odata/', 200, { key: DEMO.acme, auth: 'basic' });
     expect(services.body.value.map((s: { name: string }) => s.name)).toContain('orders');

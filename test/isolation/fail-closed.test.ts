@@ -9,7 +9,7 @@ import type { Catalog } from '../../src/catalog/types.ts';
 import { GatewayError } from '../../src/errors.ts';
 import { parseSemanticQuery } from '../../src/query/parse.ts';
 import { planQuery } from '../../src/query/plan.ts';
-import type { Principal, QueryPlan, SemanticQuery, TenantScope } from '../../src/query/types.ts';
+import type { FilterLeaf, Principal, QueryPlan, SemanticQuery, TenantScope } from '../../src/query/types.ts';
 import { prepareQuery } from '../../src/service/query.ts';
 import { compilePlan } from '../../src/sql/compile.ts';
 import { dialectFor } from '../../src/sql/dialects/index.ts';
@@ -58,7 +58,7 @@ describe.each(ENGINES)('fail closed (%s)', (engine) => {
     for (const t of TENANTS) {
       for (const q of attempts(dataset)) {
         const prepared = prepareQuery(catalog, keys.get(t)!, q);
-        const valuesSent = new Set((q.filters ?? []).flatMap((f) => f.values ?? []));
+        const valuesSent = new Set(((q.filters ?? []) as FilterLeaf[]).flatMap((f) => f.values ?? []));
         checkCompiled(prepared, t, { tenants: TENANTS, schemaOf, valuesSent }, say);
         // Admin acting as the tenant compiles to exactly the same SQL and parameters.
         expect(prepareQuery(catalog, { ...admin, tenant: t }, q).compiled).toEqual(prepared.compiled);

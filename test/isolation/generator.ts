@@ -5,7 +5,7 @@
  * failure; the same seed gives the same queries.
  */
 import type { OrderRow } from '../helpers/seed.ts';
-import type { FilterOp, QueryFilter, SemanticQuery } from '../../src/query/types.ts';
+import type { FilterOp, FilterLeaf, SemanticQuery } from '../../src/query/types.ts';
 import { Rng } from '../helpers/rng.ts';
 
 export { Rng };
@@ -52,14 +52,14 @@ export interface GeneratedQuery {
   /** The same WHERE filters and segments, no dimensions, additive metrics only: HAVING is not additive. */
   readonly totals: SemanticQuery;
   /** Filters on dimensions (what the raw SQL oracle must reproduce). */
-  readonly where: readonly QueryFilter[];
+  readonly where: readonly FilterLeaf[];
 }
 
 function randomCase(rng: Rng, s: string): string {
   return rng.chance(0.3) ? s.toUpperCase() : rng.chance(0.3) ? s.toLowerCase() : s;
 }
 
-function dimFilter(rng: Rng, rows: readonly OrderRow[]): QueryFilter {
+function dimFilter(rng: Rng, rows: readonly OrderRow[]): FilterLeaf {
   const dim = rng.pick(DIMS);
   const op = rng.pick(OPS[dim.kind]);
   // A value of some row of some tenant; skip NULLs where a value is needed.
@@ -95,7 +95,7 @@ function dimFilter(rng: Rng, rows: readonly OrderRow[]): QueryFilter {
 }
 
 /** HAVING filters with values from any tenant's ranges (ids, amounts, counts). */
-function metricFilter(rng: Rng, rows: readonly OrderRow[]): QueryFilter {
+function metricFilter(rng: Rng, rows: readonly OrderRow[]): FilterLeaf {
   const row = rng.pick(rows);
   const [field, value] = rng.pick<[string, number]>([
     ['orders', rng.int(0, 40)],

@@ -6,7 +6,7 @@
  * compiler's SQL.
  */
 import type { Engine, RawSql } from '../helpers/seed.ts';
-import type { QueryFilter } from '../../src/query/types.ts';
+import type { FilterLeaf } from '../../src/query/types.ts';
 import { DIMS, type ValueKind } from './generator.ts';
 
 export type Layout = 'shared' | 'schema' | 'database';
@@ -47,7 +47,7 @@ function likeCi(engine: Engine, col: string, pattern: string): string {
 const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** One filter on a dimension as SQL over the raw table's columns. */
-export function filterSql(engine: Engine, f: QueryFilter, columnSql: (name: string) => string): string {
+export function filterSql(engine: Engine, f: FilterLeaf, columnSql: (name: string) => string): string {
   const dim = DIMS.find((d) => d.name === f.field);
   if (!dim) throw new Error(`oracle: not a dimension: ${f.field}`);
   const col = columnSql(dim.name);
@@ -91,7 +91,7 @@ export class RawOracle {
   }
 
   /** COUNT(*) and SUM(amount) of `tenant`'s rows (all tenants for null, shared layout only). */
-  totals(layout: Layout, tenant: string | null, where: readonly QueryFilter[], segments: readonly string[]): Promise<Totals> {
+  totals(layout: Layout, tenant: string | null, where: readonly FilterLeaf[], segments: readonly string[]): Promise<Totals> {
     const { db, from, tenantPredicate } = this.#t.table(layout, tenant);
     return this.#count(db, from, tenantPredicate, where, segments);
   }
@@ -100,7 +100,7 @@ export class RawOracle {
    * The same over every tenant's table: one UNION ALL where the tables share a connection
    * (shared table, schemas, MySQL databases, attached DuckDB files), else a sum per database.
    */
-  async totalsAll(layout: Layout, tenants: readonly string[], where: readonly QueryFilter[], segments: readonly string[]): Promise<Totals> {
+  async totalsAll(layout: Layout, tenants: readonly string[], where: readonly FilterLeaf[], segments: readonly string[]): Promise<Totals> {
     if (layout === 'shared') return this.totals(layout, null, where, segments);
     const tables = tenants.map((t) => this.#t.table(layout, t));
     if (tables.every((t) => t.db === tables[0]!.db)) {
@@ -111,7 +111,7 @@ export class RawOracle {
     return each.reduce((a, b) => ({ orders: a.orders + b.orders, cents: a.cents + b.cents }));
   }
 
-  async #count(db: RawSql, from: string, tenantPredicate: string | null, where: readonly QueryFilter[], segments: readonly string[]): Promise<Totals> {
+  async #count(db: RawSql, from: string, tenantPredicate: string | null, where: readonly FilterLeaf[], segments: readonly string[]): Promise<Totals> {
     const engine = this.#t.engine;
     const conds = [
       ...(tenantPredicate !== null ? [tenantPredicate] : []),

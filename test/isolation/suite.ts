@@ -10,7 +10,7 @@ import { runPool } from '../helpers/pool.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyIndexFor, principalForKey } from '../../src/auth/keys.ts';
 import { GatewayError } from '../../src/errors.ts';
-import type { Principal, SemanticQuery } from '../../src/query/types.ts';
+import type { FilterLeaf, Principal, SemanticQuery } from '../../src/query/types.ts';
 import { QueryCache } from '../../src/cache/query-cache.ts';
 import { executeCached, executePrepared, prepareQuery, type QueryResult } from '../../src/service/query.ts';
 import type { Engine } from '../helpers/seed.ts';
@@ -88,7 +88,7 @@ class Runner {
 
   async #run(principal: Principal, body: SemanticQuery, tenant: string | null, q: GeneratedQuery, say: (m: string) => never, cached = false): Promise<QueryResult> {
     const prepared = prepareQuery(this.#env.catalog, principal, body);
-    const valuesSent = new Set((q.body.filters ?? []).flatMap((f) => f.values ?? []));
+    const valuesSent = new Set((q.body.filters as FilterLeaf[] | undefined ?? []).flatMap((f) => f.values ?? []));
     checkCompiled(prepared, tenant, { tenants: TENANTS, schemaOf: this.#env.schemaOf, valuesSent }, say);
     const result = cached
       ? await executeCached(this.#cache, this.#env.registry, prepared)
@@ -135,8 +135,8 @@ class Runner {
         if (!(err instanceof GatewayError) || err.code !== 'query.tenant_required' || err.status !== 400) throw err;
       }
     }
-    for (const f of q.body.filters ?? []) stats.ops.add(f.op);
-    if ((q.body.filters ?? []).some((f) => (f.values ?? []).some((v) => this.#tenantSpecific(v)))) stats.foreignValues++;
+    for (const f of (q.body.filters ?? []) as FilterLeaf[]) stats.ops.add(f.op);
+    if (((q.body.filters ?? []) as FilterLeaf[]).some((f) => (f.values ?? []).some((v) => this.#tenantSpecific(v)))) stats.foreignValues++;
     stats.queries++;
   }
 }

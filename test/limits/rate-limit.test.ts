@@ -2,7 +2,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/http/app.ts';
+import { createApp } from '../../src/app.ts';
 import type { Gateway } from '../../src/service/gateway.ts';
 import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';
 import { requireServices } from '../helpers/services.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/http/app.ts';
+import { createApp } from '../../src/app.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/http/app.ts';
+import { createApp } from '../../src/app.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
 import { loadCatalog } from '../helpers/catalog.ts';
 import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';

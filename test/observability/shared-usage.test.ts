@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/http/app.ts';
+import { createApp } from '../../src/app.ts';
 import type { Gateway } from '../../src/service/gateway.ts';
 import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';
 import { requireServices, services } from '../helpers/services.ts';

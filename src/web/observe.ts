@@ -9,7 +9,7 @@ const ACTIONS: Record<string, string> = {
   'POST /v1/query': 'query', 'POST /v1/query/sql': 'compile', 'GET /v1/datasets': 'datasets.list',
   'GET /v1/datasets/:name': 'datasets.get', 'GET /v1/usage': 'usage', 'GET /v1/admin/usage': 'admin.usage',
   'POST /v1/admin/cache/purge': 'admin.cache.purge', 'POST /v1/admin/reload': 'admin.reload',
-  'GET /odata/': 'odata.service', 'GET /odata/$metadata': 'odata.metadata', 'GET /odata/:set': 'odata.query',
+  'GET /odata': 'odata.service', 'GET /odata/': 'odata.service', 'GET /odata/$metadata': 'odata.metadata', 'GET /odata/:set': 'odata.query',
   'GET /odata/:set/$count': 'odata.count', 'GET /ready': 'ready', 'GET /openapi.json': 'openapi',
 };
 

@@ -7,15 +7,10 @@ import { toProblem } from './problem.ts';
 
 /** The request body as JSON; malformed JSON is a 400 that says where it broke. */
 export async function readJsonBody(c: Context): Promise<unknown> {
-  return (await readJsonText(c)).body;
-}
-
-/** The body parsed, with the exact text it was parsed from (what the compiled-SQL cache keys on). */
-export async function readJsonText(c: Context): Promise<{ text: string; body: unknown }> {
   const text = await c.req.text();
   if (text.trim() === '') throw new GatewayError('query.empty_body', 400, 'The request body is empty: send the query as JSON.');
   try {
-    return { text, body: JSON.parse(text) };
+    return JSON.parse(text);
   } catch (e) {
     throw new GatewayError('query.malformed_json', 400, `The body is not valid JSON: ${(e as Error).message.slice(0, 200)}`, {
       hint: 'Send Content-Type: application/json with a JSON object body.',

@@ -1,15 +1,15 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { GatewayError } from '../errors.ts';
-import type { Gateway } from '../service/gateway.ts';
-import { guard } from './auth.ts';
-import type { GatewayEnv } from './env.ts';
-import { openApiHandler } from './openapi.ts';
-import { frame } from './frame.ts';
-import { problemFor } from './json-body.ts';
-import { restRoutes } from './rest.ts';
-import { asGatewayError, isODataPath, odataError } from '../odata/errors.ts';
-import { odataRoutes } from '../odata/routes.ts';
+import { GatewayError } from './errors.ts';
+import type { Gateway } from './service/gateway.ts';
+import { guard } from './web/guard.ts';
+import type { GatewayEnv } from './web/env.ts';
+import { openApiHandler } from './openapi/openapi.ts';
+import { frame } from './web/frame.ts';
+import { problemFor } from './web/body.ts';
+import { restRoutes } from './http/rest.ts';
+import { asGatewayError, isODataPath, odataError } from './odata/errors.ts';
+import { odataRoutes } from './odata/routes.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -1,5 +1,5 @@
 import { JSON_CONTENT_TYPE as ODATA_JSON } from '../odata/metadata.ts';
-import { COMPONENT_RESPONSES, header, KEY_PARAMS, ref, successHeaders, type Json } from './openapi-parts.ts';
+import { COMPONENT_RESPONSES, header, KEY_PARAMS, ref, successHeaders, type Json } from './parts.ts';
 
 /**
  * The OData endpoint (src/odata/routes.ts) in /openapi.json. Its bodies are OData's, not
@@ -58,15 +58,9 @@ export function odataPaths(): Json {
   return {
     '/odata': {
       get: {
-        operationId: 'odataRedirect', tags: ['odata'], summary: 'Redirects to the OData service root /odata/',
-        description: 'Needs a key like every /odata path (the redirect comes after authentication).', parameters: KEY_PARAMS,
-        responses: {
-          ...odataKeyed(),
-          301: {
-            description: 'Go to /odata/ (no body).',
-            headers: { Location: header('The service root.', { type: 'string', const: '/odata/' }), ...successHeaders(), ...ODATA_VERSION },
-          },
-        },
+        operationId: 'odataServiceRoot', tags: ['odata'], summary: 'OData service document, at the service root without its slash',
+        description: 'The same document as /odata/ (clients type both; a redirect would lose some clients\' credentials).', parameters: KEY_PARAMS,
+        responses: { ...odataKeyed(), 200: odataOk('The entity sets.', { [ODATA_JSON]: { schema: ref('schemas', 'ODataServiceDocument') } }) },
       },
     },
     '/odata/': {

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import type { Handler } from 'hono';
 import { semanticQuerySchema } from '../query/parse.ts';
-import type { GatewayEnv } from './env.ts';
-import { odataPaths, odataResponses } from './openapi-odata.ts';
-import { COMPONENT_RESPONSES, header, KEY_PARAMS, problem, RATE_HEADERS, ref, successHeaders, type Json } from './openapi-parts.ts';
+import type { GatewayEnv } from '../web/env.ts';
+import { odataPaths, odataResponses } from './odata.ts';
+import { COMPONENT_RESPONSES, header, KEY_PARAMS, problem, RATE_HEADERS, ref, successHeaders, type Json } from './parts.ts';
 
 /**
  * The OpenAPI 3.1 document of /openapi.json. The request schema is the very object ajv
@@ -23,6 +23,24 @@ const pkg = require('../../package.json') as { version: string };
 function component(schema: Json): Json {
   const { $schema: _s, $id: _i, $comment: _c, ...rest } = schema;
   return rest;
+}
+
+/**
+ * A schema file with `$defs` as components: each definition becomes `<name>_<def>` beside
+ * it and its `#/$defs/...` references point there (in the document they would resolve
+ * against the document's root, where there are no `$defs`).
+ */
+function components(name: string, schema: Json): Json {
+  const { $defs: defs, ...own } = component(schema) as Json & { $defs?: Json };
+  const rewrite = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(rewrite);
+    if (v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k,
+      k === '$ref' && typeof x === 'string' && x.startsWith('#/$defs/') ? `#/components/schemas/${name}_${x.slice(8)}` : rewrite(x)]));
+  };
+  const out: Json = { [name]: rewrite(own) };
+  for (const [def, s] of Object.entries(defs ?? {})) out[`${name}_${def}`] = rewrite(s);
+  return out;
 }
 
 const RESPONSE_SCHEMAS = {
@@ -182,7 +200,7 @@ function paths(): Json {
 }
 
 export function buildOpenApi(): Json {
-  const schemas: Json = { SemanticQuery: component(semanticQuerySchema) };
+  const schemas: Json = components('SemanticQuery', semanticQuerySchema);
   for (const [name, file] of Object.entries(RESPONSE_SCHEMAS)) schemas[name] = component(require(`./schemas/${file}.schema.json`) as Json);
   return {
     openapi: '3.1.0',
