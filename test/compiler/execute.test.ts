@@ -49,7 +49,7 @@ for (const engine of ENGINES) {
       }
       await seeded.release();
       registry = new SourceRegistry(catalog.sources);
-    });
+    }, 300_000); // another run on this server may hold the fixture's lock for a while
 
     afterAll(async () => {
       await registry?.close();

@@ -27,6 +27,8 @@ export async function loadCompilerCatalog(engine: Engine, duckdbDir = '/nonexist
 }
 
 const ROWS = generateOrders(TENANTS, ROWS_PER_TENANT);
+/** An advisory lock id of this fixture, so two test runs on one server do not drop each other's databases. */
+const FIXTURE_LOCK = 7_420_001;
 const rowsOf = (t: string): OrderRow[] => ROWS.filter((r) => r.tenant_id === t);
 const schemaOf = (t: string): string => `sgc_s_${t}`;
 const PER_TENANT_DBS = TENANTS.flatMap((t) => [`sgc_db_${t}`, `sgc_named_${t}`]);
@@ -60,6 +62,9 @@ export interface SeededEngine {
 export async function seedLayouts(engine: Engine): Promise<SeededEngine> {
   if (engine === 'postgres') {
     const admin = await rawPostgres();
+    // The names are fixed (snapshots show them): two runs on one server take turns. The
+    // session lock goes with the admin connection, closed by drop().
+    await admin.exec(`SELECT pg_advisory_lock(${FIXTURE_LOCK})`);
     const all = ['sgc_main', ...PER_TENANT_DBS];
     // template0: CREATE DATABASE from template1 fails while another session uses template1.
     for (const d of all) {
@@ -86,6 +91,7 @@ export async function seedLayouts(engine: Engine): Promise<SeededEngine> {
   }
   if (engine === 'mysql') {
     const admin = await rawMysql();
+    await admin.exec(`SELECT GET_LOCK('sgc_fixture', 600)`);
     // In MySQL a schema is a database, so the schema layout creates databases too.
     const all = ['sgc_main', ...PER_TENANT_DBS, ...TENANTS.map(schemaOf)];
     for (const d of all) {
