@@ -2,14 +2,13 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
-import { describePlan } from '../query/describe.ts';
 import { executeCached, prepareQuery } from '../service/query.ts';
 import { guard, requireAdmin } from '../web/guard.ts';
 import { endTime, respond, startTime } from '../web/frame.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import type { GatewayEnv } from '../web/env.ts';
-import { askedNoCache, detailOf, readJsonBody, sendJson, sendText } from '../web/body.ts';
+import { askedNoCache, detailOf, notePrepared, readJsonBody, sendJson, sendText } from '../web/body.ts';
 
 /** A cache hit hands back the same rows array, so its JSON is kept beside it. */
 const rowsJsonCache = new WeakMap<object, string>();
@@ -84,7 +83,7 @@ export function restRoutes(): Hono<GatewayEnv> {
     startTime(c, 'plan');
     const prepared = prepareQuery(c.get('state').catalog, c.get('principal')!, body);
     endTime(c, 'plan');
-    Object.assign(detail, describePlan(prepared.plan));
+    notePrepared(c, prepared);
     startTime(c, 'db');
     const result = await executeCached(gateway.cache, c.get('state').registry, prepared, askedNoCache(c));
     endTime(c, 'db');
@@ -109,8 +108,9 @@ export function restRoutes(): Hono<GatewayEnv> {
     const p = c.get('principal')!;
     const key = c.get('state').keys.get(p.keyId);
     if (!p.isAdmin && !key?.explain) throw forbidden('explain_forbidden', 'Compiling to SQL needs an admin key or a key with explain: true.');
-    const { plan, compiled } = prepareQuery(c.get('state').catalog, p, await readJsonBody(c));
-    Object.assign(detailOf(c), { dataset: plan.dataset.name }, describePlan(plan));
+    const prepared = prepareQuery(c.get('state').catalog, p, await readJsonBody(c));
+    const { plan, compiled } = prepared;
+    notePrepared(c, prepared);
     return sendJson(c, { source: plan.target.source, dialect: plan.target.type, sql: compiled.sql, parameters: compiled.parameters });
   });
 

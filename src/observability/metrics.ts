@@ -22,10 +22,13 @@ export class Metrics {
   readonly cache: Counter<'result' | 'dataset'>;
   readonly rateLimited: Counter<'tenant'>;
   readonly reloads: Counter<'result'>;
+  readonly compiles: Counter<'result'>;
 
   constructor(live: MetricSources, private readonly maxTenants = Number(process.env.SEMGATE_METRICS_MAX_TENANTS ?? 100)) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'semgate_process_' });
+    // prom-client's own names already say what they are (process_cpu_seconds_total,
+    // nodejs_heap_size_used_bytes): the prefix only adds ours.
+    collectDefaultMetrics({ register: this.registry, prefix: 'semgate_' });
     this.requests = new Counter({ name: 'semgate_http_requests_total', help: 'HTTP requests by route, method, status and tenant', labelNames: ['route', 'method', 'status', 'tenant'], registers });
     this.duration = new Histogram({
       name: 'semgate_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['route', 'method', 'status', 'tenant'], registers,
@@ -33,6 +36,7 @@ export class Metrics {
     });
     this.cache = new Counter({ name: 'semgate_cache_requests_total', help: 'Result cache lookups by result (hit, miss) and dataset', labelNames: ['result', 'dataset'], registers });
     this.rateLimited = new Counter({ name: 'semgate_rate_limit_rejections_total', help: 'Requests refused with 429', labelNames: ['tenant'], registers });
+    this.compiles = new Counter({ name: 'semgate_compiled_sql_cache_total', help: 'Compiled-SQL cache lookups of every front door by result (hit, miss, uncached)', labelNames: ['result'], registers });
     this.reloads = new Counter({ name: 'semgate_config_reloads_total', help: 'Configuration reloads by result (ok, refused)', labelNames: ['result'], registers });
     const pool = (name: string, help: string, pick: (s: SourceStats) => number): Gauge<'source'> => new Gauge({
       name, help, labelNames: ['source'], registers,

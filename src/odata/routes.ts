@@ -4,8 +4,7 @@ import { guard } from '../web/guard.ts';
 import { fromTrustedProxy } from '../web/client-ip.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { endTime, setHeader, startTime } from '../web/frame.ts';
-import { askedNoCache, detailOf, sendText } from '../web/body.ts';
-import { describePlan } from '../query/describe.ts';
+import { askedNoCache, detailOf, notePrepared, sendText } from '../web/body.ts';
 import { defaultLimit } from '../query/plan.ts';
 import { executeCached, executeCount, prepareQuery } from '../service/query.ts';
 import { ODataSyntaxError, type ODataQueryOptions, type SelectItem } from './ast.ts';
@@ -101,7 +100,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
     const set = entitySetFor(c, c.req.param('set'));
     const options = parseQueryOptions(odataParams(c.req.url));
     const { prepared } = prepare(c, set, options, { limit: defaultLimit(set.dataset), offset: 0 });
-    Object.assign(detailOf(c), { dataset: set.name }, describePlan(prepared.plan));
+    notePrepared(c, prepared);
     const n = await executeCount(c.get('gateway').cache, c.get('state').registry, prepared.plan);
     return sendText(c, String(n), 'text/plain;charset=utf-8');
   });
@@ -125,7 +124,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
     const { prepared, columns } = prepare(c, set, options, { limit: Math.max(1, limit), offset: (options.skip ?? 0) + sent });
     const { plan } = prepared;
     endTime(c, 'plan');
-    Object.assign(detail, describePlan(plan));
+    notePrepared(c, prepared);
     startTime(c, 'db');
     const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, prepared, askedNoCache(c));
     const count = options.count ? await executeCount(c.get('gateway').cache, registry, plan) : null;

@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { describePlan } from '../query/describe.ts';
+import type { Prepared } from '../service/query.ts';
 import type { GatewayEnv, RequestDetail } from './env.ts';
 import { GatewayError } from '../errors.ts';
 import { respond } from './frame.ts';
@@ -52,4 +54,9 @@ export function sendText(c: Context<GatewayEnv>, text: string, contentType: stri
 export function problemFor(c: Context<GatewayEnv>, err: unknown): Response {
   const { problem, headers } = toProblem(err, c.get('requestId'));
   return sendText(c, JSON.stringify(problem), 'application/problem+json', problem.status, headers);
+}
+
+/** What a prepared query asked for, for the audit line and metrics (every front door alike). */
+export function notePrepared(c: Context<GatewayEnv>, prepared: Prepared): void {
+  Object.assign(detailOf(c), { dataset: prepared.plan.dataset.name }, describePlan(prepared.plan), prepared.compile && { compile: prepared.compile });
 }

@@ -13,6 +13,8 @@ export interface RequestDetail {
   /** Bytes of the body, or a promise of them for a streamed body. */
   bytes?: number | Promise<number>;
   cacheHit?: boolean;
+  /** Whether the compiled SQL came from the compiled-SQL cache. */
+  compile?: 'hit' | 'miss' | 'uncached';
 }
 
 /** Typed `c.get()` / `c.set()` of the gateway's middleware (hono's typed context). */

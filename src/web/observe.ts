@@ -38,6 +38,7 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
   }
   gateway.metrics.observeRequest(route ?? 'unknown', method, status, p?.tenant ?? null, ms / 1000);
   if (d.cacheHit !== undefined && d.dataset) gateway.metrics.cache.inc({ result: d.cacheHit ? 'hit' : 'miss', dataset: d.dataset });
+  if (d.compile !== undefined) gateway.metrics.compiles.inc({ result: d.compile });
   if (gateway.logger.isLevelEnabled('info')) {
     gateway.logger.info({
       req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method, route, dataset: d.dataset ?? null, status, ms,
