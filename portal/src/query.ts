@@ -154,7 +154,8 @@ export function odataLiteral(type: FieldType, value: string | number | boolean):
 function odataCondition(f: NonNullable<SemanticQuery['filters']>[number], type: FieldType): string {
   const p = odataProperty(f.field);
   const v = (f.values ?? []).map((x) => odataLiteral(type, x));
-  const func = (name: string): string => `${name}(${p},${v[0] ?? "''"})`;
+  // The API's contains/starts_with/ends_with ignore case; OData's functions do not, unless both sides are lowered.
+  const func = (name: string): string => `${name}(tolower(${p}),${odataLiteral('string', String(f.values?.[0] ?? '').toLowerCase())})`;
   switch (f.op) {
     case 'eq': return `${p} eq ${v[0]}`;
     case 'ne': return `${p} ne ${v[0]}`;
