@@ -290,7 +290,7 @@ describe('every response conforms to the document', () => {
 
   it('documents every route the app serves', () => {
     // Routes of issues in progress, to be documented by them; a new route must land here or in the document.
-    const pending: string[] = [];
+    const pending: string[] = ['get /portal', 'get /portal/', 'get /portal/assets/{file}'];
     const routes = createApp(demo.server.gateway).routes
       .filter((r) => r.method !== 'ALL')
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`);

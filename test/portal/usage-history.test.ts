@@ -3,6 +3,9 @@
  * /v1/admin/usage, kept per tenant and day in memory (bounded) and, with Redis, for every
  * replica. A tenant's history is its own.
  */
+import { createRequire } from 'node:module';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.ts';
@@ -13,6 +16,10 @@ import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';
 import { requireServices, services } from '../helpers/services.ts';
 
 const DAY = 86_400_000;
+// The schema /openapi.json embeds as components/schemas/Usage: the history must fit it.
+const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+addFormats.default(ajv);
+const validUsage = ajv.compile(createRequire(import.meta.url)('../../src/http/schemas/usage.schema.json') as object);
 
 describe('usage history in memory', () => {
   it('keeps each finished day, answers the last N days oldest first with zeros between, and forgets past 31', () => {
@@ -87,6 +94,9 @@ describe('GET /v1/usage?days=N and /v1/admin/usage?days=N', () => {
     expect(daily.at(-1)).toMatchObject({ date: new Date().toISOString().slice(0, 10), queries: 2 });
     expect(daily.slice(0, -1).every((d) => d.queries === 0)).toBe(true);
     expect(daily.map((d) => d.date)).toEqual([...daily.map((d) => d.date)].sort());
+    expect(validUsage(withDays.body), JSON.stringify(validUsage.errors)).toBe(true);
+    expect(validUsage(plain.body), JSON.stringify(validUsage.errors)).toBe(true);
+    expect(validUsage({ ...withDays.body, daily: [...daily, ...daily, ...daily] })).toBe(false); // at most 31 days
     const { daily: _, ...rest } = withDays.body;
     expect(rest).toEqual(plain.body);
     expect((await get('/v1/usage?days=3', k.b!)).body.daily.at(-1).queries).toBe(1);
@@ -100,6 +110,7 @@ describe('GET /v1/usage?days=N and /v1/admin/usage?days=N', () => {
     expect(byTenant['ta']!.daily.at(-1)!.queries).toBe(2);
     expect(byTenant['tb']!.daily.at(-1)!.queries).toBe(1);
     expect(byTenant['ta']!.daily).toHaveLength(7);
+    for (const t of all.body.tenants) expect(validUsage(t), JSON.stringify(validUsage.errors)).toBe(true);
     const asTa = await get('/v1/usage?days=7', k.admin!, { 'X-Tenant-Id': 'ta' });
     expect(asTa.body.daily).toEqual(byTenant['ta']!.daily);
   });
