@@ -6,6 +6,8 @@
 //
 //   node scripts/build-portal.mjs            # build; prints each file's size, raw and gzip
 //   node scripts/build-portal.mjs --quiet    # build, print nothing
+//   node scripts/build-portal.mjs --if-missing --quiet   # the gateway's: only when no build is there
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +18,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const source = path.join(root, 'portal');
 const target = path.join(root, 'dist', 'portal');
 const quiet = process.argv.includes('--quiet');
+// Gateways in several processes (test workers) may find the build missing at once: the
+// first to finish puts it in place, and the others leave it there.
+const ifMissing = process.argv.includes('--if-missing');
+const built = () => existsSync(path.join(target, 'index.html'));
+if (ifMissing && built()) process.exit(0);
 
 /** The whole page must stay small: it is served to every key holder, often over slow links. */
 const BUDGET_GZIP_BYTES = 250 * 1024;
@@ -61,6 +68,10 @@ try {
   const total = { bytes: files.reduce((n, f) => n + f.bytes, 0), gzip: files.reduce((n, f) => n + f.gzip, 0) };
   await writeFile(path.join(work, 'build.json'), `${JSON.stringify({ files, total }, null, 2)}\n`);
 
+  if (ifMissing && built()) {
+    await rm(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   await rm(target, { recursive: true, force: true });
   await rename(work, target);
   if (!quiet) {

@@ -41,7 +41,7 @@ function asset(type: string, body: Buffer): Asset {
  */
 export async function loadPortalFiles(dir: string = BUILD_DIR): Promise<PortalFiles> {
   if (!existsSync(path.join(dir, 'index.html')) && dir === BUILD_DIR) {
-    await promisify(execFile)(process.execPath, [BUILD_SCRIPT, '--quiet'], { cwd: ROOT, timeout: 120_000 });
+    await promisify(execFile)(process.execPath, [BUILD_SCRIPT, '--if-missing', '--quiet'], { cwd: ROOT, timeout: 120_000 });
   }
   const template = await readFile(path.join(dir, 'index.html'), 'utf8');
   const page = (base: string): Asset => asset('text/html; charset=utf-8', Buffer.from(template.replaceAll('%BASE%', base)));
