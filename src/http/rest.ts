@@ -141,7 +141,18 @@ export function restRoutes(): Hono<GatewayEnv> {
     requireAdmin(c);
     const empty = (await c.req.text()).trim() === '';
     const filter = empty ? {} : parsePurgeFilter(await readJsonBody(c));
-    return sendJson(c, { purged: await c.get('gateway').cache.purge(filter) });
+    const cache = c.get('gateway').cache;
+    if (filter.dataset === undefined) return sendJson(c, { purged: await cache.purge(filter) });
+    // A dataset's rows also reached the cached results of every dataset that joins it.
+    const { catalog } = c.get('state');
+    const readers = [filter.dataset, ...[...catalog.datasets.values()].filter((d) => d.reach.has(filter.dataset!)).map((d) => d.name)];
+    const purged = { local: 0, shared: 0 };
+    for (const dataset of readers) {
+      const n = await cache.purge({ ...filter, dataset });
+      purged.local += n.local;
+      purged.shared += n.shared;
+    }
+    return sendJson(c, { purged });
   });
 
   app.post('/v1/admin/reload', async (c) => {
