@@ -24,7 +24,7 @@ function writeConfig(): string {
   const dataset = (name: string, ttl: number): string => `
   - name: ${name}
     source: pg
-    sql: "SELECT o.* FROM ${schema}.orders o CROSS JOIN (SELECT nextval('${schema}.calls') AS n) AS c"
+    sql: "SELECT o.* FROM ${schema}.orders o CROSS JOIN (SELECT nextval('${schema}.calls') AS n) AS c WHERE o.tenant_id = {tenant_id}"
     rls: { tenant_column: tenant_id }
     cache: { ttl: ${ttl} }
     dimensions:

@@ -41,7 +41,7 @@ describe('a valid configuration', () => {
     expect(m['revenue']).toMatchObject({ sql: 'SUM(amount)', derived: false, roles: null });
     expect(m['avg_order_value']).toMatchObject({ sql: '(SUM(amount)) / NULLIF((COUNT(*)), 0)', derived: true });
     expect(m['avg_order_value_pct']!.sql).toBe('100 * ((SUM(amount)) / NULLIF((COUNT(*)), 0))');
-    expect(orders.segments).toEqual([{ name: 'large_orders', expr: 'amount >= 1000' }]);
+    expect(orders.segments).toEqual([{ name: 'large_orders', expr: 'amount >= 1000', roles: null }]);
   });
 
   it('resolves each tenant layout and applies dataset defaults', async () => {

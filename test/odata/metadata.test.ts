@@ -118,6 +118,7 @@ describe('$metadata', () => {
       expect(annotation(type, 'Core.Description')?.String).toBe(ds.description);
 
       const wanted = new Map<string, string>([['_key', 'Edm.String']]);
+      const metricNames: string[] = [];
       for (const d of ds.dimensions.filter((f) => may(f.roles, p))) {
         wanted.set(d.name, EDM[d.type]);
         expect(annotation(props.get(d.name)!, 'Core.Description')?.String).toBe(d.description);
@@ -125,7 +126,21 @@ describe('$metadata', () => {
       }
       for (const m of ds.metrics.filter((f) => may(f.roles, p))) {
         wanted.set(m.name, EDM[m.type]);
+        metricNames.push(m.name);
         expect(annotation(props.get(m.name)!, 'Core.Description')?.String).toBe(m.description);
+      }
+      // Then the fields of every dataset it reaches by joins that the key may read on the
+      // whole way there, as `<dataset>_<field>` (a name taken already keeps its first owner).
+      const pathTo = (name: string): string[] => (name === ds.name ? [] : [...pathTo(ds.reach.get(name)!.via), name]);
+      for (const name of ds.reach.keys()) {
+        if (!pathTo(name).every((n) => visible(catalog.datasets.get(n)!, p))) continue;
+        const j = catalog.datasets.get(name)!;
+        const add = (prop: string, type: string): boolean => (wanted.has(prop) ? false : (wanted.set(prop, type), true));
+        for (const d of j.dimensions.filter((f) => may(f.roles, p))) {
+          add(`${name}_${d.name}`, EDM[d.type]);
+          for (const g of d.timeGrains) add(`${name}_${d.name}_${g}`, g === 'hour' ? 'Edm.DateTimeOffset' : 'Edm.Date');
+        }
+        for (const m of j.metrics.filter((f) => may(f.roles, p))) if (add(`${name}_${m.name}`, EDM[m.type])) metricNames.push(`${name}_${m.name}`);
       }
       expect(new Map([...props].map(([n, x]) => [n, x.Type]))).toEqual(wanted); // hidden fields absent
       for (const x of props.values()) {
@@ -143,9 +158,9 @@ describe('$metadata', () => {
       expect(apply.find((v) => v.Property === 'Transformations')?.Collection.String).toEqual(['aggregate', 'groupby', 'filter']);
       expect(apply.find((v) => v.Property === 'Rollup')?.EnumMember).toBe('Aggregation.RollupType/None');
       const groupable = apply.find((v) => v.Property === 'GroupableProperties')?.Collection.PropertyPath ?? [];
-      expect(groupable).toEqual([...wanted.keys()].filter((n) => n !== '_key' && !ds.metrics.some((m) => m.name === n)));
+      expect(groupable).toEqual([...wanted.keys()].filter((n) => n !== '_key' && !metricNames.includes(n)));
       const aggregatable = apply.find((v) => v.Property === 'AggregatableProperties')?.Collection.Record ?? [];
-      expect(aggregatable.map((r: Node) => r.PropertyValue[0].PropertyPath)).toEqual(ds.metrics.filter((m) => may(m.roles, p)).map((m) => m.name));
+      expect(aggregatable.map((r: Node) => r.PropertyValue[0].PropertyPath)).toEqual(metricNames);
       for (const r of aggregatable) expect(r.PropertyValue[1]).toEqual({ Property: 'SupportedAggregationMethods', Collection: { String: ['sum'] } });
     }
   });

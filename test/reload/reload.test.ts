@@ -23,7 +23,7 @@ const CATALOG = (revenueExpr: string): string => `datasets:
     metrics: [{ name: revenue, type: number, expr: "${revenueExpr}" }]
   - name: slow
     source: mem
-    sql: "SELECT s.* FROM sales s, (SELECT SUM(r.range % 7) AS x FROM range(0, 600000000) r) AS heavy"
+    sql: "SELECT s.* FROM sales s, (SELECT SUM(r.range % 7) AS x FROM range(0, 600000000) r) AS heavy WHERE s.tenant_id = {tenant_id}"
     rls: { tenant_column: tenant_id }
     cache: { ttl: 0 }
     metrics: [{ name: n, type: integer, expr: "COUNT(*)" }]
