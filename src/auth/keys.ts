@@ -1,46 +1,44 @@
 import { hash } from 'node:crypto';
+import type { KeyTable } from '../catalog/key-table.ts';
 import { TENANT_ID_PATTERN, type ApiKey, type Catalog } from '../catalog/types.ts';
 import { GatewayError, forbidden } from '../errors.ts';
 import type { Principal } from '../query/types.ts';
 
 /**
- * Finds keys by the SHA-256 of what the caller sent; only hashes are held. The lookup is a
- * map keyed by the hex digest: what a timing difference could tell an attacker is how much
- * of the digest of their own guess matched a stored one, which says nothing about a key
- * (that is why keys are looked up by digest, as GitHub and Stripe look up tokens).
+ * Finds the keys of api-keys.yaml by the SHA-256 of what the caller sent; only digests are
+ * held (compactly, in the catalog's KeyTable). What a timing difference of the lookup could
+ * tell an attacker is how much of the digest of their own guess matched a stored one, which
+ * says nothing about a key (that is why keys are looked up by digest, as GitHub and Stripe
+ * look up tokens).
  */
 export class KeyIndex {
-  private readonly byHash = new Map<string, ApiKey>();
-  private readonly byId = new Map<string, ApiKey>();
-  /** One frozen Principal per key, made once: the same for every request with that key. */
-  private readonly principals = new Map<ApiKey, Principal>();
-  constructor(keys: readonly ApiKey[]) {
-    for (const k of keys) {
-      this.byHash.set(k.hash.toString('hex'), k);
-      this.byId.set(k.id, k);
-      this.principals.set(k, Object.freeze({
-        keyId: k.id,
-        tenant: k.tenant,
-        role: k.role,
-        isAdmin: k.role === 'admin',
-        allowedDatasets: k.allowedDatasets,
-      }));
-    }
-  }
+  /** One frozen Principal per key entry: the same for every request with that key. */
+  private readonly principals = new WeakMap<ApiKey, Principal>();
+  constructor(private readonly table: KeyTable) {}
 
   /** The entry behind a principal (for its rate limit, explain flag, ...). */
   get(id: string): ApiKey | null {
-    return this.byId.get(id) ?? null;
+    return this.table.findId(id);
   }
 
   find(presented: string): ApiKey | null {
-    // crypto.hash (one call, hex out) costs a fifth of createHash().update().digest().toString('hex').
-    return this.byHash.get(hash('sha256', presented, 'hex')) ?? null;
+    // crypto.hash (one call) costs a fifth of createHash().update().digest().
+    return this.table.length === 0 ? null : this.table.findDigest(hash('sha256', presented, 'buffer'));
   }
 
   principalOf(k: ApiKey): Principal {
-    return this.principals.get(k)!;
+    let p = this.principals.get(k);
+    if (!p) {
+      p = principalOfKey(k);
+      this.principals.set(k, p);
+    }
+    return p;
   }
+}
+
+/** The principal of a key entry (of the file or of the key store). */
+export function principalOfKey(k: ApiKey): Principal {
+  return Object.freeze({ keyId: k.id, tenant: k.tenant, role: k.role, isAdmin: k.role === 'admin', allowedDatasets: k.allowedDatasets });
 }
 
 const unauthorized = (message: string): GatewayError =>

@@ -65,6 +65,27 @@ export function checkApiKeys(raw: unknown, catalog: CatalogFacts | null, sink: I
 
     if (catalog) checkAllowedDatasets(item, at, catalog, sink);
   }
+  checkTenantCase(raw, sink);
+}
+
+/**
+ * Tenant ids that differ only by case (`ACME`, `acme`) are refused: a case-insensitive
+ * collation (MySQL's default) or schema name would give one of them the other's rows.
+ */
+function checkTenantCase(raw: unknown, sink: IssueSink): void {
+  const first = new Map<string, { id: string; path: (string | number)[] }>();
+  const see = (id: string | undefined, path: (string | number)[], key = false): void => {
+    if (id === undefined) return;
+    const seen = first.get(id.toLowerCase());
+    if (!seen) {
+      first.set(id.toLowerCase(), { id, path });
+    } else if (seen.id !== id) {
+      const line = sink.positionOf(seen.path, { key: seen.path[0] === 'tenants' }).line;
+      sink.error(path, `tenant \`${id}\` differs only by case from \`${seen.id}\` (line ${line}): tenant ids must differ by more than case, or one tenant could read the other's rows where names are compared without case. Use one spelling.`, { key });
+    }
+  };
+  for (const { item, index } of objects(obj(raw)?.['api_keys'])) see(str(item['tenant']), ['api_keys', index, 'tenant']);
+  for (const id of Object.keys(obj(obj(raw)?.['tenants']) ?? {})) see(id, ['tenants', id], true);
 }
 
 function checkAllowedDatasets(item: RawObject, at: (...r: (string | number)[]) => (string | number)[], catalog: CatalogFacts, sink: IssueSink): void {

@@ -8,6 +8,7 @@ import { buildCatalog, type RawConfig } from './build.ts';
 import { checkApiKeys } from './check-api-keys.ts';
 import { checkCatalog } from './check-catalog.ts';
 import { checkSources } from './check-sources.ts';
+import { checkTokens } from './check-tokens.ts';
 import type { ConfigFileKind } from './schema-check.ts';
 import type { Catalog, ConfigIssue } from './types.ts';
 import { readConfigFile } from './yaml-file.ts';
@@ -46,7 +47,10 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   // one pass; cross-file checks are skipped when the other file could not be parsed at all.
   const sourceFacts = sources.data !== null ? checkSources(sources.data, dirname(fileOf('sources')), sources.sink) : null;
   const catalogFacts = catalog.data !== null ? checkCatalog(catalog.data, sourceFacts, catalog.sink) : null;
-  if (apiKeys.data !== null) checkApiKeys(apiKeys.data, catalogFacts, apiKeys.sink);
+  if (apiKeys.data !== null) {
+    checkApiKeys(apiKeys.data, catalogFacts, apiKeys.sink);
+    checkTokens(apiKeys.data, sourceFacts, apiKeys.sink);
+  }
 
   const order = [fileOf('catalog'), fileOf('sources'), fileOf('apiKeys')];
   issues.sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || a.line - b.line || a.column - b.column);
