@@ -23,7 +23,11 @@ export class KeyIndex {
 
   find(presented: string): ApiKey | null {
     // crypto.hash (one call) costs a fifth of createHash().update().digest().
-    return this.table.length === 0 ? null : this.table.findDigest(hash('sha256', presented, 'buffer'));
+    return this.findDigest(hash('sha256', presented, 'buffer'));
+  }
+
+  findDigest(digest: Buffer): ApiKey | null {
+    return this.table.length === 0 ? null : this.table.findDigest(digest);
   }
 
   principalOf(k: ApiKey): Principal {
@@ -41,18 +45,22 @@ export function principalOfKey(k: ApiKey): Principal {
   return Object.freeze({ keyId: k.id, tenant: k.tenant, role: k.role, isAdmin: k.role === 'admin', allowedDatasets: k.allowedDatasets });
 }
 
-const unauthorized = (message: string): GatewayError =>
+export const unauthorized = (message: string): GatewayError =>
   new GatewayError('auth.unauthorized', 401, message, {
     headers: { 'WWW-Authenticate': 'Basic realm="semgate", Bearer' },
   });
 
-/** Key -> Principal. Unknown, disabled and expired keys are all 401. */
+/** Unknown, disabled and expired keys are all 401; the message says which only for expiry. */
+export function checkKey(k: ApiKey | null, now: number): ApiKey {
+  if (!k || !k.enabled) throw unauthorized('The API key is not valid.');
+  if (k.expiresAt !== null && k.expiresAt.getTime() <= now) throw unauthorized('The API key has expired.');
+  return k;
+}
+
+/** Key of api-keys.yaml -> Principal (the CLI, tests). Unknown, disabled and expired keys are all 401. */
 export function principalForKey(index: KeyIndex, presented: string | null, now: Date = new Date()): Principal {
   if (!presented) throw unauthorized('An API key is required.');
-  const k = index.find(presented);
-  if (!k || !k.enabled) throw unauthorized('The API key is not valid.');
-  if (k.expiresAt !== null && k.expiresAt.getTime() <= now.getTime()) throw unauthorized('The API key has expired.');
-  return index.principalOf(k);
+  return index.principalOf(checkKey(index.find(presented), now.getTime()));
 }
 
 /**

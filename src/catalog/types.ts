@@ -108,7 +108,14 @@ export interface Source {
   readonly initSql: string | null;
 }
 
-export interface ApiKey {
+/** Whose rate limits a request spends: a key entry (of the file or the store), or a token's subject. */
+export interface RateSubject {
+  readonly id: string;
+  readonly tenant: string | null;
+  readonly rateLimit: string | null;
+}
+
+export interface ApiKey extends RateSubject {
   /** A short non-secret id for logs and audit: `k_` + the first 12 hex of the SHA-256. */
   readonly id: string;
   /** SHA-256 of the key. */
