@@ -38,7 +38,8 @@ export function looksLikeToken(presented: string): boolean {
   return presented.length < 16_384 && TOKEN_SHAPE.test(presented);
 }
 
-function idOf(prefix: string, ...parts: string[]): string {
+/** A short id of a token's subject for logs, audit lines and rate limits: never personal data. */
+export function idOf(prefix: 'g_' | 't_', ...parts: string[]): string {
   return `${prefix}${createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 12)}`;
 }
 

@@ -7,6 +7,7 @@ import { guard, requireAdmin } from '../web/guard.ts';
 import { endTime, respond, startTime } from '../web/frame.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
+import { adminKeyRoutes } from './admin-keys.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { askedNoCache, detailOf, notePrepared, readJsonBody, sendJson, sendText } from '../web/body.ts';
 
@@ -138,6 +139,8 @@ export function restRoutes(): Hono<GatewayEnv> {
     }
     return sendJson(c, { status: 'reloaded', summary: r.summary, kept_sources: r.keptSources });
   });
+
+  app.route('/', adminKeyRoutes()); // under the /v1/* guard above
 
   app.get('/v1/admin/usage', async (c) => {
     requireAdmin(c);

@@ -5,6 +5,7 @@ import { resolveField, roleMaySee, suggestOrList, visibleFieldNames } from './fi
 import { conditionKind, conjuncts, splitFilters, toCondition } from './filters.ts';
 import { planMetricSpec } from './metrics.ts';
 import { resolveTenantScope } from './scope.ts';
+import { tokenConditions } from './token-filters.ts';
 import type { Condition, PlannedField, Principal, QueryPlan, SemanticQuery } from './types.ts';
 
 const DEFAULT_LIMIT = 1000;
@@ -79,6 +80,7 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
   }
 
   const { where, having } = splitFilters(q.filters ?? [], resolve, 'filters');
+  where.push(...tokenConditions(ds, principal)); // a token's row filters: only ever narrow
   (q.segments ?? []).forEach((name, i) => {
     const seg = ds.segments.find((s) => s.name === name);
     if (!seg) {
