@@ -77,7 +77,10 @@ export class KeyStore {
   async attach(redis: Redis | null): Promise<void> {
     this.redis = redis;
     if (!redis || this.subscriber) return;
-    this.subscriber = redis.duplicate();
+    // The gateway's client fails fast while Redis is away; the subscriber must instead wait
+    // for its connection (a subscribe sent before it is lost), and ioredis re-subscribes it
+    // after a reconnect. Invalidations sent meanwhile are missed: cache_ttl bounds that.
+    this.subscriber = redis.duplicate({ enableOfflineQueue: true });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, digest: string) => {
       if (channel === this.channel) this.forget(digest);
