@@ -8,12 +8,18 @@ import { sha256 } from '../digest.ts';
 
 const KEY_HASH = /^sha256:([0-9a-fA-F]{64})$/;
 
+/** SHA-256 of a key entry in lowercase hex: hashed from `key`, or read from `key_hash`; null if neither is usable. */
+export function keyHexOf(item: RawObject): string | null {
+  const key = str(item['key']);
+  if (key !== undefined && key !== '') return sha256(key).toString('hex');
+  const m = KEY_HASH.exec(str(item['key_hash']) ?? '');
+  return m ? m[1]!.toLowerCase() : null;
+}
+
 /** SHA-256 of a key entry: hashed from `key`, or decoded from `key_hash`; null if neither is usable. */
 export function keyHashOf(item: RawObject): Buffer | null {
-  const key = str(item['key']);
-  if (key !== undefined && key !== '') return sha256(key);
-  const m = KEY_HASH.exec(str(item['key_hash']) ?? '');
-  return m ? Buffer.from(m[1]!, 'hex') : null;
+  const hex = keyHexOf(item);
+  return hex === null ? null : Buffer.from(hex, 'hex');
 }
 
 /** `catalog` is null when catalog.yaml could not be read: cross-file checks are skipped then. */
@@ -31,9 +37,8 @@ export function checkApiKeys(raw: unknown, catalog: CatalogFacts | null, sink: I
       sink.warning(at('key'), 'plaintext key in the file: store `key_hash: "sha256:<hex of its SHA-256>"` instead, so the file no longer holds the secret.', { key: true });
     }
 
-    const hash = keyHashOf(item);
-    if (hash) {
-      const hex = hash.toString('hex');
+    const hex = keyHexOf(item);
+    if (hex !== null) {
       const first = seen.get(hex);
       // Never echo the key itself: messages end up in logs.
       if (first !== undefined) {

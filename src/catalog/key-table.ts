@@ -63,10 +63,12 @@ export class KeyTable implements Iterable<ApiKey> {
       profileInFile[i] = pi;
       if (e.description !== undefined) descriptions.set(i, e.description);
     });
-    // Sorting hex strings is several times faster than a comparator over Buffer ranges.
-    const order = Array.from({ length: n }, (_, i) => i);
-    const hex = order.map((i) => inFile.toString('hex', i * DIGEST, (i + 1) * DIGEST));
-    order.sort((a, b) => (hex[a]! < hex[b]! ? -1 : hex[a]! > hex[b]! ? 1 : 0));
+    // The default sort of hex strings (with the file position appended) is several times
+    // faster than any comparator over Buffer ranges.
+    const width = String(n).length;
+    const keys = Array.from({ length: n }, (_, i) => inFile.toString('hex', i * DIGEST, (i + 1) * DIGEST) + String(i).padStart(width, '0'));
+    keys.sort();
+    const order = keys.map((k) => Number(k.slice(DIGEST * 2)));
     this.#digests = Buffer.allocUnsafe(n * DIGEST);
     this.#fileIndex = new Uint32Array(n);
     this.#sortedIndex = new Uint32Array(n);
