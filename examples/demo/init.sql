@@ -75,3 +75,25 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL (
   SELECT CAST(1 + floor(8 * pow(h(o.i, 15) / 4294967296.0, 2.5)) AS INTEGER) AS quantity
 ) AS q;
+
+-- Refunds: every returned order is refunded in full, and about 3% of completed orders get
+-- one or two partial refunds (damaged, late, goodwill), so an order may have several refunds:
+-- the demo's one_to_many join (orders -> refunds).
+CREATE TABLE refunds AS
+WITH r AS (
+  SELECT o.order_id, o.tenant_id, o.amount, o.order_date, o.status, k.n
+  FROM orders o
+  CROSS JOIN range(1, 3) AS k(n)
+  WHERE (o.status = 'returned' AND k.n = 1)
+     OR (o.status = 'completed' AND h(o.order_id, 16) % 100 < 3 AND k.n <= 1 + h(o.order_id, 17) % 2)
+)
+SELECT
+  CAST(row_number() OVER (ORDER BY order_id, n) AS INTEGER) AS refund_id,
+  tenant_id,
+  order_id,
+  CASE WHEN status = 'returned' THEN amount
+       ELSE CAST(round(amount * (5 + h(order_id, 18 + n) % 20) / 100.0, 2) AS DECIMAL(12, 2)) END AS amount,
+  CASE WHEN status = 'returned' THEN 'returned'
+       ELSE (['damaged', 'late delivery', 'goodwill'])[1 + CAST(h(order_id, 21 + n) % 3 AS INTEGER)] END AS reason,
+  order_date + CAST(3 + h(order_id, 24 + n) % 40 AS INTEGER) AS refunded_on
+FROM r;

@@ -119,7 +119,7 @@ export async function mintGuestToken(settings: GuestTokenSettings, catalog: Cata
 
 function tokenConditionsOrInvalid(catalog: Catalog, name: string, principal: Principal): void {
   try {
-    tokenConditions(catalog.datasets.get(name)!, principal);
+    tokenConditions(catalog, catalog.datasets.get(name)!, principal);
   } catch (err) {
     throw invalid('filters', (err as Error).message);
   }

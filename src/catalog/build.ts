@@ -2,12 +2,14 @@
  * Raw, fully validated YAML data -> the frozen `Catalog`. Runs only when no check found an
  * error, so the raw shapes below are guaranteed by the JSON Schemas and the semantic checks.
  */
-import type { Catalog, GatewaySettings, GuestTokenSettings, JwtAlgorithm, JwtSettings, KeyStoreSettings, Dataset, Dimension, Metric, Segment, Source, SourceType, TenantLayout, TenantSettings, TimeGrain, DimensionType, MetricType } from './types.ts';
+import type { Catalog, GatewaySettings, GuestTokenSettings, JwtAlgorithm, JwtSettings, KeyStoreSettings, Dataset, Dimension, Join, Metric, MetricFormula, Reached, Relationship, Segment, Source, SourceType, TenantLayout, TenantSettings, TimeGrain, DimensionType, MetricType } from './types.ts';
 import { isAbsolute, resolve } from 'node:path';
 import type { SourceFacts } from './check-sources.ts';
 import { keyHashOf } from './check-api-keys.ts';
 import { KeyTable, type KeyEntry } from './key-table.ts';
-import { asIdent, declaredLayouts, expandMetrics, metricRefs, parseExpiry, parseTableRef } from './rules.ts';
+import { asIdent, declaredLayouts, expandMetrics, metricRefs, parseExpiry, parseTableRef, TENANT_ID_PLACEHOLDER } from './rules.ts';
+import { narrowFieldRoles } from './field-roles.ts';
+import { walkJoins } from './join-graph.ts';
 
 export const DEFAULTS = {
   maxRows: 100_000,
@@ -23,9 +25,10 @@ interface RawField { name: string; label?: string; description?: string; roles?:
 interface RawDimension extends RawField { type: DimensionType; expr?: string; time_grains?: TimeGrain[] }
 interface RawMetric extends RawField { type: MetricType; expr: string }
 interface RawSegment { name: string; description?: string; expr: string }
+interface RawJoin { dataset: string; relationship: Relationship; on: Record<string, string> }
 interface RawDataset {
   name: string; label?: string; description?: string; source: string; table?: string; sql?: string;
-  rls?: 'none' | { tenant_column: string };
+  rls?: 'none' | { tenant_column: string }; primary_key?: string | string[]; joins?: RawJoin[];
   cache?: { ttl?: number }; limits?: { max_rows?: number; timeout_ms?: number }; access?: { roles: string[] };
   dimensions?: RawDimension[]; metrics?: RawMetric[]; segments?: RawSegment[];
 }
@@ -79,6 +82,7 @@ function texts(raw: { label?: string; description?: string }): { label?: string;
 export function buildCatalog(raw: RawConfig, sourceFacts: ReadonlyMap<string, SourceFacts>, dir: string): Catalog {
   const sources = new Map<string, Source>(raw.sources.sources.map((s) => [s.name, buildSource(s, sourceFacts.get(s.name), dir)]));
   const datasets = new Map<string, Dataset>(raw.catalog.datasets.map((d) => [d.name, buildDataset(d, sources)]));
+  linkDatasets(datasets);
   const tenants = new Map<string, TenantSettings>(
     Object.entries(raw.apiKeys.tenants ?? {}).map(([id, t]) => [id, {
       ...(t.schema !== undefined && { schema: t.schema }),
@@ -184,13 +188,79 @@ function buildDataset(d: RawDataset, sources: ReadonlyMap<string, Source>): Data
       expr: m.expr,
       sql: sql.get(m.name) ?? m.expr,
       derived: metricRefs(m.expr).length > 0,
+      formula: formulaOf(d.name, m.expr),
+      crossDataset: false, // set by linkDatasets
       roles: m.roles ? [...m.roles] : null,
     })),
     segments: (d.segments ?? []).map((s): Segment => ({
       name: s.name,
       ...(s.description !== undefined && { description: s.description }),
       expr: s.expr,
+      roles: null, // narrowed by linkDatasets
     })),
+    primaryKey: d.primary_key === undefined ? null : typeof d.primary_key === 'string' ? [d.primary_key] : [...d.primary_key],
+    joins: (d.joins ?? []).map(buildJoin),
+    reach: new Map(), // set by linkDatasets
+    sqlUsesTenantId: d.sql?.includes(TENANT_ID_PLACEHOLDER) ?? false,
+  };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * What needs every dataset: each one's reach through joins (checked free of cycles and
+ * second paths before the build), which derived metrics cross datasets, and the roles of
+ * fields that read other fields.
+ */
+function linkDatasets(datasets: Map<string, Dataset>): void {
+  for (const ds of datasets.values()) {
+    const { reached } = walkJoins(ds.name, (n) => (datasets.get(n)?.joins ?? []).map((j, index) => ({ from: n, to: j.dataset, relationship: j.relationship, index })));
+    (ds as Mutable<Dataset>).reach = new Map([...reached].map(([name, by]): [string, Reached] => [name, {
+      via: by.edge.from, join: datasets.get(by.edge.from)!.joins[by.edge.index]!, hops: by.hops, fansOut: by.fansOut,
+    }]));
+  }
+  const crossing = new Map<Metric, boolean>();
+  const crosses = (ds: Dataset, m: Metric): boolean => {
+    const known = crossing.get(m);
+    if (known !== undefined) return known;
+    crossing.set(m, false);
+    const result = (m.formula?.refs ?? []).some((r) => {
+      if (r.dataset !== ds.name) return true;
+      const own = ds.metrics.find((x) => x.name === r.metric);
+      return own !== undefined && crosses(ds, own);
+    });
+    crossing.set(m, result);
+    return result;
+  };
+  for (const ds of datasets.values()) for (const m of ds.metrics as Mutable<Metric>[]) m.crossDataset = crosses(ds, m);
+  narrowFieldRoles(datasets);
+}
+
+/** A derived metric split at its references; `{x}` is this dataset's metric, `{ds.x}` another's. */
+function formulaOf(dataset: string, expr: string): MetricFormula | null {
+  const refs = metricRefs(expr);
+  if (refs.length === 0) return null;
+  const parts: string[] = [];
+  let from = 0;
+  for (const m of expr.matchAll(/\{([^{}]*)\}/g)) {
+    parts.push(expr.slice(from, m.index));
+    from = (m.index ?? 0) + m[0].length;
+  }
+  parts.push(expr.slice(from));
+  return {
+    parts,
+    refs: refs.map((r) => {
+      const dot = r.name.indexOf('.');
+      return dot < 0 ? { dataset, metric: r.name } : { dataset: r.name.slice(0, dot), metric: r.name.slice(dot + 1) };
+    }),
+  };
+}
+
+function buildJoin(j: RawJoin): Join {
+  return {
+    dataset: j.dataset,
+    relationship: j.relationship,
+    on: Object.entries(j.on).map(([from, to]) => ({ from: asIdent(from), to: asIdent(to) })),
   };
 }
 

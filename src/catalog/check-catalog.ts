@@ -2,8 +2,9 @@
 import type { IssueSink } from './positions.ts';
 import type { SourceFacts } from './check-sources.ts';
 import { checkFields } from './check-fields.ts';
+import { checkJoins } from './check-joins.ts';
 import { obj, objects, str, strings, type RawObject } from './raw.ts';
-import { declaredLayouts, parseTableRef, TENANT_PLACEHOLDER } from './rules.ts';
+import { declaredLayouts, parseTableRef, TENANT_ID_PLACEHOLDER, TENANT_PLACEHOLDER } from './rules.ts';
 import { didYouMeanOrList } from '../suggest.ts';
 
 /** What api-keys.yaml is checked against. */
@@ -34,6 +35,7 @@ export function checkCatalog(raw: unknown, sources: ReadonlyMap<string, SourceFa
     for (const r of strings(obj(item['access'])?.['roles'])) roles.add(r);
     for (const r of checkFields(item, index, sink)) roles.add(r);
   }
+  checkJoins(raw, sink);
   return { datasets: new Set(datasets.keys()), roles };
 }
 
@@ -76,6 +78,14 @@ function checkLayout(item: RawObject, index: number, sources: ReadonlyMap<string
     (s) => sources?.get(s)?.perTenant === true,
   );
 
+  const sql = str(item['sql']);
+  if (sql !== undefined && sql.includes(TENANT_ID_PLACEHOLDER) && rls === 'none') {
+    sink.error(['datasets', index, 'sql'], `dataset \`${name}\` uses \`${TENANT_ID_PLACEHOLDER}\` in \`sql\` but says \`rls: none\` (the same rows for every tenant): declare how it keeps tenants apart instead.`);
+  } else if (sql !== undefined && layouts.some((l) => l.kind === 'shared') && !sql.includes(TENANT_ID_PLACEHOLDER)) {
+    // The outer tenant predicate filters the SQL's output only: a window function or an
+    // aggregate inside it would run over every tenant's rows.
+    sink.error(['datasets', index, 'sql'], `dataset \`${name}\` is a shared table (\`rls.tenant_column\`) read through \`sql\`, which must filter every tenant table it reads with \`${TENANT_ID_PLACEHOLDER}\` (for example \`... FROM orders o WHERE o.tenant_id = ${TENANT_ID_PLACEHOLDER}\`): the outer tenant filter applies only to the query's output, after any window function or aggregate inside it has seen every tenant's rows.`);
+  }
   if (rls === 'none') {
     if (layouts.length > 0) {
       sink.error(['datasets', index, 'rls'], `dataset \`${name}\` says \`rls: none\` (same rows for every tenant) but also uses ${layouts.map((l) => l.what).join(' and ')}. Remove \`rls: none\`, or remove the \`{tenant}\`.`);

@@ -86,6 +86,7 @@ function checkMetrics(ds: RawObject, d: number, sink: IssueSink): void {
       sink.error(at, `metric \`${m.name}\` must aggregate rows, for example \`SUM(${m.expr.trim() || 'amount'})\` or \`COUNT(*)\`; to combine other metrics write them as \`{name}\`.`);
     }
     for (const ref of refs) {
+      if (ref.name.includes('.')) continue; // another dataset's metric: checked with the joins
       const pos = sink.positionOfText(at, `{${ref.name}`);
       if (metricNames.includes(ref.name)) {
         valid.push(ref.name);

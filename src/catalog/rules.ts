@@ -6,6 +6,8 @@ import type { Ident, TableRef } from './types.ts';
 
 export const IDENT_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 export const TENANT_PLACEHOLDER = '{tenant}';
+/** In a shared table's `sql:`, the tenant id: bound as a parameter, never spliced in as text. */
+export const TENANT_ID_PLACEHOLDER = '{tenant_id}';
 export const BUILT_IN_ROLES: readonly string[] = ['admin', 'analyst', 'viewer'];
 
 // An aggregate metric must aggregate, or GROUP BY queries would fail only at run time.

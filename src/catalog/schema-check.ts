@@ -147,6 +147,7 @@ function explain(kind: ConfigFileKind, err: ErrorObject): Explained | null {
     }
     case 'propertyNames': {
       const name = String(p['propertyName']);
+      if (field === 'on') return { path: [...path, name], key: true, message: `join column \`${name}\` ${PATTERN_HELP['^[A-Za-z_][A-Za-z0-9_$]*$']}.` };
       return { path: [...path, name], key: true, message: `tenant id \`${name}\` ${PATTERN_HELP['^[A-Za-z0-9_-]{1,64}$']}.` };
     }
     case 'minimum':

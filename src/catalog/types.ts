@@ -40,7 +40,24 @@ export interface Metric {
    */
   readonly sql: string;
   readonly derived: boolean;
+  /**
+   * A derived metric as written, split at its `{ref}`s: `parts` has one more item than
+   * `refs`. A ref names a metric of this dataset (`dataset` is this one's) or of one it
+   * reaches by joins (`{customers.customer_count}`).
+   */
+  readonly formula: MetricFormula | null;
+  /** Some ref, here or further down, is another dataset's: computed after each is aggregated on its own. */
+  readonly crossDataset: boolean;
+  /**
+   * Roles that may see this metric: its own `roles` narrowed by those of every metric it
+   * references (and of their datasets); `null` means every role that may see the dataset.
+   */
   readonly roles: readonly string[] | null;
+}
+
+export interface MetricFormula {
+  readonly parts: readonly string[];
+  readonly refs: readonly { readonly dataset: string; readonly metric: string }[];
 }
 
 export interface Segment {
@@ -48,6 +65,28 @@ export interface Segment {
   readonly description?: string;
   /** Trusted SQL boolean expression over the dataset's columns. */
   readonly expr: string;
+  /** Roles that may use it: those of every role-restricted field its expression reads; `null` for all. */
+  readonly roles: readonly string[] | null;
+}
+
+export type Relationship = 'many_to_one' | 'one_to_one' | 'one_to_many';
+
+/** One `joins:` entry: a LEFT JOIN from the dataset declaring it to `dataset`. */
+export interface Join {
+  readonly dataset: string;
+  readonly relationship: Relationship;
+  /** Pairs of columns, this dataset's = the joined dataset's (ANDed). */
+  readonly on: readonly { readonly from: Ident; readonly to: Ident }[];
+}
+
+/** A dataset reached through joins from the one queried, and the join that reaches it. */
+export interface Reached {
+  /** The dataset the join is declared on (the queried dataset, or one reached before). */
+  readonly via: string;
+  readonly join: Join;
+  readonly hops: number;
+  /** Some join on the way from the queried dataset goes to many rows (one_to_many). */
+  readonly fansOut: boolean;
 }
 
 /**
@@ -87,6 +126,13 @@ export interface Dataset {
   readonly dimensions: readonly Dimension[];
   readonly metrics: readonly Metric[];
   readonly segments: readonly Segment[];
+  /** Dimensions that identify a row (`primary_key`), or null. */
+  readonly primaryKey: readonly string[] | null;
+  readonly joins: readonly Join[];
+  /** Every dataset reachable through joins (not this one), nearest first. */
+  readonly reach: ReadonlyMap<string, Reached>;
+  /** `{tenant_id}` in `sql`: the tenant id, bound as a parameter. */
+  readonly sqlUsesTenantId: boolean;
 }
 
 export type SourceType = 'postgres' | 'mysql' | 'duckdb';

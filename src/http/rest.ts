@@ -72,7 +72,7 @@ export function restRoutes(): Hono<GatewayEnv> {
   app.get('/v1/datasets/:name', (c) => {
     const p = c.get('principal')!;
     const ds = findDataset(c.get('state').catalog, p, c.req.param('name'));
-    return sendJson(c, datasetDetail(ds, p));
+    return sendJson(c, datasetDetail(c.get('state').catalog, ds, p));
   });
 
   app.post('/v1/query', async (c) => {

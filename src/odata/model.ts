@@ -1,5 +1,5 @@
 import type { Catalog, Dataset, FieldType } from '../catalog/types.ts';
-import { roleMaySee } from '../query/fields.ts';
+import { roleMaySee, visibleJoined } from '../query/fields.ts';
 import { datasetVisible } from '../query/plan.ts';
 import type { Principal } from '../query/types.ts';
 
@@ -20,6 +20,8 @@ export interface ODataProperty {
   readonly type: EdmType;
   /** The semgate type of its values (what a filter literal must be). */
   readonly valueType: FieldType;
+  /** A field of a dataset reached by joins: returned only when named (not part of `*`). */
+  readonly joined?: boolean;
   readonly description: string | null;
 }
 
@@ -50,26 +52,44 @@ export function edmType(t: FieldType): EdmType {
   }
 }
 
-function entitySet(ds: Dataset, p: Principal): EntitySet {
-  const props: ODataProperty[] = [{ name: KEY_PROPERTY, field: null, kind: 'key', type: 'Edm.String', valueType: 'string', description: 'Identifies the row: its dimension values' }];
-  const names = new Set<string>([KEY_PROPERTY, ...ds.dimensions.map((d) => d.name), ...ds.metrics.map((m) => m.name)]);
+/**
+ * The properties of one dataset's fields: `region`, `order_date_month`, and for a dataset
+ * reached by joins `customers_segment`, `customers_signup_date_month` (OData names have no
+ * dots). A name an earlier property has is skipped: that field stays reachable over REST.
+ */
+function fieldProperties(ds: Dataset, p: Principal, joined: boolean, names: Set<string>, props: ODataProperty[]): void {
+  const prefix = joined ? `${ds.name}_` : '';
+  const refPrefix = joined ? `${ds.name}.` : '';
+  const add = (prop: ODataProperty): void => {
+    if (names.has(prop.name) && joined) return;
+    names.add(prop.name);
+    props.push(joined ? { ...prop, joined: true } : prop);
+  };
+  const about = (text: string | undefined): string | null => (joined ? `${ds.label ?? ds.name}: ${text ?? ''}`.replace(/: $/, '') : text ?? null);
   for (const d of ds.dimensions) {
     if (!roleMaySee(d.roles, p)) continue;
-    props.push({ name: d.name, field: d.name, kind: 'dimension', type: edmType(d.type), valueType: d.type, description: d.description ?? null });
+    add({ name: `${prefix}${d.name}`, field: `${refPrefix}${d.name}`, kind: 'dimension', type: edmType(d.type), valueType: d.type, description: about(d.description) });
     for (const g of d.timeGrains) {
-      const name = `${d.name}_${g}`;
+      const name = `${prefix}${d.name}_${g}`;
       if (names.has(name)) continue; // a field of that name exists: the grain stays reachable over REST
-      names.add(name);
-      props.push({
-        name, field: `${d.name}.${g}`, kind: 'dimension', type: g === 'hour' ? 'Edm.DateTimeOffset' : 'Edm.Date', valueType: g === 'hour' ? 'timestamp' : 'date',
-        description: `${d.name} truncated to the ${g}${g === 'week' ? ' (ISO weeks start on Monday)' : ''}`,
+      add({
+        name, field: `${refPrefix}${d.name}.${g}`, kind: 'dimension', type: g === 'hour' ? 'Edm.DateTimeOffset' : 'Edm.Date', valueType: g === 'hour' ? 'timestamp' : 'date',
+        description: about(`${d.name} truncated to the ${g}${g === 'week' ? ' (ISO weeks start on Monday)' : ''}`),
       });
     }
   }
   for (const m of ds.metrics) {
     if (!roleMaySee(m.roles, p)) continue;
-    props.push({ name: m.name, field: m.name, kind: 'metric', type: edmType(m.type), valueType: m.type, description: m.description ?? null });
+    add({ name: `${prefix}${m.name}`, field: `${refPrefix}${m.name}`, kind: 'metric', type: edmType(m.type), valueType: m.type, description: about(m.description) });
   }
+}
+
+function entitySet(catalog: Catalog, ds: Dataset, p: Principal): EntitySet {
+  const props: ODataProperty[] = [{ name: KEY_PROPERTY, field: null, kind: 'key', type: 'Edm.String', valueType: 'string', description: 'Identifies the row: its dimension values' }];
+  // The dataset's own names first: a grain property never takes a field's name.
+  const names = new Set<string>([KEY_PROPERTY, ...ds.dimensions.map((d) => d.name), ...ds.metrics.map((m) => m.name)]);
+  fieldProperties(ds, p, false, names, props);
+  for (const joined of visibleJoined(catalog, ds, p)) fieldProperties(joined, p, true, names, props);
   return {
     name: ds.name, dataset: ds, label: ds.label ?? ds.name, description: ds.description ?? null,
     properties: props, byName: new Map(props.map((x) => [x.name, x])),
@@ -81,11 +101,11 @@ function entitySet(ds: Dataset, p: Principal): EntitySet {
 export function entitySetOf(catalog: Catalog, p: Principal, name: string): EntitySet | 'missing' | 'forbidden' {
   const ds = catalog.datasets.get(name);
   if (!ds) return 'missing';
-  return datasetVisible(ds, p) ? entitySet(ds, p) : 'forbidden';
+  return datasetVisible(ds, p) ? entitySet(catalog, ds, p) : 'forbidden';
 }
 
 /** The model one principal sees: what `$metadata` describes and what queries may name. */
 export function entityModel(catalog: Catalog, p: Principal): EntityModel {
-  const sets = [...catalog.datasets.values()].filter((d) => datasetVisible(d, p)).map((d) => entitySet(d, p));
+  const sets = [...catalog.datasets.values()].filter((d) => datasetVisible(d, p)).map((d) => entitySet(catalog, d, p));
   return { sets, byName: new Map(sets.map((s) => [s.name, s])) };
 }

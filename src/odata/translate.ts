@@ -137,8 +137,10 @@ function plainSelection(options: ODataQueryOptions, set: EntitySet, origins: Ori
   const sel: Selection = { dimensions: [], metrics: [], filters: [], columns: [] };
   const names = entityNames(set, '$select');
   const items = options.select ?? [{ kind: 'star' as const, pos: 0 }];
+  // No $select (or `*`) is the entity set's own properties: OData 4.01 lets a service choose a
+  // default set, and a joined dataset's (one_to_many: refunds) would multiply every row.
   const picked = items.some((i) => i.kind === 'star')
-    ? set.properties.filter((p) => p.field !== null).map((p) => ({ name: p.name, pos: 0 }))
+    ? set.properties.filter((p) => p.field !== null && !p.joined).map((p) => ({ name: p.name, pos: 0 }))
     : items.map((i) => {
       if (i.kind === 'other') return unsupported('$select', i.pos, i.what);
       if (i.kind !== 'property' || i.path.length !== 1) return unsupported('$select', i.pos, `the path '${i.kind === 'property' ? i.path.join('/') : '*'}'`);

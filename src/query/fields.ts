@@ -1,4 +1,4 @@
-import type { Dataset, Dimension, Ident, Metric, TimeGrain } from '../catalog/types.ts';
+import type { Catalog, Dataset, Dimension, Ident, Metric, TimeGrain } from '../catalog/types.ts';
 import { TIME_GRAINS } from '../catalog/types.ts';
 import { badQuery, forbidden } from '../errors.ts';
 import { suggestionSuffix } from '../suggest.ts';
@@ -9,22 +9,60 @@ export function roleMaySee(roles: readonly string[] | null, principal: Principal
   return principal.isAdmin || roles === null || roles.includes(principal.role);
 }
 
-/** Names of the fields a principal may see, for suggestions that leak nothing hidden. */
-export function visibleFieldNames(ds: Dataset, principal: Principal): string[] {
+/** The datasets a principal may see: by role, then by the key's allow-list. */
+export function datasetVisible(ds: Dataset, principal: Principal): boolean {
+  if (!roleMaySee(ds.roles, principal)) return false;
+  return principal.allowedDatasets === null || principal.allowedDatasets.includes(ds.name);
+}
+
+/**
+ * The datasets `base` reaches that a principal may read through it: the dataset and every
+ * one on the way to it must be visible to the key (a join reads the rows it passes through).
+ */
+export function visibleJoined(catalog: Catalog, base: Dataset, principal: Principal): Dataset[] {
+  const out: Dataset[] = [];
+  for (const [name] of base.reach) {
+    const path = joinPath(base, name);
+    if (path.every((n) => { const d = catalog.datasets.get(n); return d !== undefined && datasetVisible(d, principal); })) {
+      out.push(catalog.datasets.get(name)!);
+    }
+  }
+  return out;
+}
+
+/** The datasets from `base` (excluded) to `name` (included), in join order. */
+export function joinPath(base: Dataset, name: string): string[] {
+  const path: string[] = [];
+  for (let at = name; at !== base.name;) {
+    path.unshift(at);
+    const step = base.reach.get(at);
+    if (!step) break;
+    at = step.via;
+  }
+  return path;
+}
+
+/** Names of one dataset's fields a principal may see, prefixed (`customers.`) when joined. */
+function ownFieldNames(ds: Dataset, principal: Principal, prefix: string): string[] {
   const names: string[] = [];
   for (const d of ds.dimensions) {
     if (!roleMaySee(d.roles, principal)) continue;
-    names.push(d.name);
-    for (const g of d.timeGrains) names.push(`${d.name}.${g}`);
+    names.push(`${prefix}${d.name}`);
+    for (const g of d.timeGrains) names.push(`${prefix}${d.name}.${g}`);
   }
-  for (const m of ds.metrics) if (roleMaySee(m.roles, principal)) names.push(m.name);
+  for (const m of ds.metrics) if (roleMaySee(m.roles, principal)) names.push(`${prefix}${m.name}`);
   return names;
 }
 
-function dimensionField(ds: Dataset, d: Dimension, grain: TimeGrain | null): PlannedField {
+/** Names of the fields a principal may see, joined ones included, for suggestions that leak nothing hidden. */
+export function visibleFieldNames(catalog: Catalog, ds: Dataset, principal: Principal): string[] {
+  return [ds, ...visibleJoined(catalog, ds, principal)].flatMap((d) => ownFieldNames(d, principal, d === ds ? '' : `${d.name}.`));
+}
+
+function dimensionField(ds: Dataset, d: Dimension, grain: TimeGrain | null, prefix: string): PlannedField {
   const column = d.expr === null ? (d.name as Ident) : null;
   return Object.freeze({
-    alias: grain === null ? d.name : `${d.name}.${grain}`,
+    alias: `${prefix}${grain === null ? d.name : `${d.name}.${grain}`}`,
     kind: 'dimension' as const,
     dataset: ds.name,
     sql: d.expr ?? d.name,
@@ -34,10 +72,19 @@ function dimensionField(ds: Dataset, d: Dimension, grain: TimeGrain | null): Pla
   });
 }
 
-function metricField(ds: Dataset, m: Metric): PlannedField {
-  return Object.freeze({
-    alias: m.name, kind: 'metric' as const, dataset: ds.name, sql: m.sql, column: null, grain: null, type: m.type,
+/**
+ * A metric of `ds`. A derived metric reaching other datasets' metrics keeps its formula,
+ * each reference resolved the same way: the compiler aggregates every referenced metric on
+ * its own dataset's grain first, then computes the formula over the results.
+ */
+function metricField(catalog: Catalog, ds: Dataset, m: Metric, prefix: string): PlannedField {
+  const base = { alias: `${prefix}${m.name}`, kind: 'metric' as const, dataset: ds.name, column: null, grain: null, type: m.type };
+  if (!m.crossDataset || m.formula === null) return Object.freeze({ ...base, sql: m.sql });
+  const refs = m.formula.refs.map((r) => {
+    const target = catalog.datasets.get(r.dataset)!;
+    return metricField(catalog, target, target.metrics.find((x) => x.name === r.metric)!, `${r.dataset}.`);
   });
+  return Object.freeze({ ...base, sql: '', formula: Object.freeze({ parts: m.formula.parts, refs: Object.freeze(refs) }) });
 }
 
 /** Fields few enough to list when nothing is close to what was asked for. */
@@ -51,17 +98,45 @@ export function suggestOrList(ref: string, names: readonly string[]): string {
 }
 
 /**
- * Resolves `name` or `name.grain` against the dataset for this principal.
- * Unknown: 400 with a suggestion among visible fields. Hidden by role: 403 naming the field.
+ * Which dataset a reference names: `region` and `order_date.month` are the queried
+ * dataset's; `customers.segment` and `customers.signup_date.month` are those of a dataset
+ * it reaches by joins (a reached dataset named like a time dimension is a load error).
  */
-export function resolveField(ds: Dataset, principal: Principal, ref: string, path: string): PlannedField {
+export function splitRef(catalog: Catalog, base: Dataset, ref: string): { ds: Dataset; rest: string; prefix: string } {
   const dot = ref.indexOf('.');
-  const name = dot < 0 ? ref : ref.slice(0, dot);
-  const grainText = dot < 0 ? null : ref.slice(dot + 1);
+  if (dot > 0) {
+    const head = ref.slice(0, dot);
+    const joined = base.reach.has(head) ? catalog.datasets.get(head) : undefined;
+    if (joined) return { ds: joined, rest: ref.slice(dot + 1), prefix: `${head}.` };
+  }
+  return { ds: base, rest: ref, prefix: '' };
+}
+
+/** A joined dataset's reference may be read only where the key may see every dataset on its way. */
+export function checkJoinedVisible(catalog: Catalog, base: Dataset, ds: Dataset, principal: Principal, path: string): void {
+  if (ds === base) return;
+  for (const name of joinPath(base, ds.name)) {
+    if (!datasetVisible(catalog.datasets.get(name)!, principal)) {
+      throw forbidden('dataset_forbidden', `This key may not query dataset '${name}' (reached from '${base.name}' by joins).`, { field: path });
+    }
+  }
+}
+
+/**
+ * Resolves `name`, `name.grain` or `dataset.name[.grain]` against the queried dataset for
+ * this principal. Unknown: 400 with a suggestion among visible fields. Hidden by role, or
+ * in a dataset the key may not read: 403 naming it.
+ */
+export function resolveField(catalog: Catalog, base: Dataset, principal: Principal, ref: string, path: string): PlannedField {
+  const { ds, rest, prefix } = splitRef(catalog, base, ref);
+  checkJoinedVisible(catalog, base, ds, principal, path);
+  const dot = rest.indexOf('.');
+  const name = dot < 0 ? rest : rest.slice(0, dot);
+  const grainText = dot < 0 ? null : rest.slice(dot + 1);
   const dim = ds.dimensions.find((d) => d.name === name);
   const metric = dim ? undefined : ds.metrics.find((m) => m.name === name);
   if (!dim && !metric) {
-    throw badQuery('unknown_field', `Dataset '${ds.name}' has no dimension or metric '${ref}'.${suggestOrList(ref, visibleFieldNames(ds, principal))}`,
+    throw badQuery('unknown_field', `Dataset '${base.name}' has no dimension or metric '${ref}'.${suggestOrList(ref, visibleFieldNames(catalog, base, principal))}`,
       { field: path });
   }
   const roles = dim ? dim.roles : metric!.roles;
@@ -69,14 +144,14 @@ export function resolveField(ds: Dataset, principal: Principal, ref: string, pat
     throw forbidden('field_forbidden', `Role '${principal.role}' may not query field '${name}' of dataset '${ds.name}'.`, { field: path });
   }
   if (metric) {
-    if (grainText !== null) throw badQuery('unknown_field', `Metric '${name}' has no time grains.`, { field: path });
-    return metricField(ds, metric);
+    if (grainText !== null) throw badQuery('unknown_field', `Metric '${prefix}${name}' has no time grains.`, { field: path });
+    return metricField(catalog, ds, metric, prefix);
   }
-  if (grainText === null) return dimensionField(ds, dim!, null);
+  if (grainText === null) return dimensionField(ds, dim!, null, prefix);
   const grain = TIME_GRAINS.find((g) => g === grainText);
   if (!grain || !dim!.timeGrains.includes(grain)) {
     const offered = dim!.timeGrains.length > 0 ? ` It offers: ${dim!.timeGrains.join(', ')}.` : ' It has no time grains.';
-    throw badQuery('unknown_grain', `Dimension '${name}' has no time grain '${grainText}'.${offered}`, { field: path });
+    throw badQuery('unknown_grain', `Dimension '${prefix}${name}' has no time grain '${grainText}'.${offered}`, { field: path });
   }
-  return dimensionField(ds, dim!, grain);
+  return dimensionField(ds, dim!, grain, prefix);
 }

@@ -1,7 +1,7 @@
 import type { Catalog, Dataset } from '../catalog/types.ts';
 import { badQuery, forbidden } from '../errors.ts';
 import { suggestionSuffix } from '../suggest.ts';
-import { resolveField, roleMaySee, suggestOrList, visibleFieldNames } from './fields.ts';
+import { checkJoinedVisible, datasetVisible, joinPath, resolveField, roleMaySee, splitRef, suggestOrList, visibleFieldNames } from './fields.ts';
 import { conditionKind, conjuncts, splitFilters, toCondition } from './filters.ts';
 import { planMetricSpec } from './metrics.ts';
 import { resolveTenantScope } from './scope.ts';
@@ -15,11 +15,7 @@ export function defaultLimit(ds: Dataset): number {
   return Math.min(DEFAULT_LIMIT, ds.maxRows);
 }
 
-/** The datasets a principal may see: by role, then by the key's allow-list. */
-export function datasetVisible(ds: Dataset, principal: Principal): boolean {
-  if (!roleMaySee(ds.roles, principal)) return false;
-  return principal.allowedDatasets === null || principal.allowedDatasets.includes(ds.name);
-}
+export { datasetVisible };
 
 export function findDataset(catalog: Catalog, principal: Principal, name: string): Dataset {
   const ds = catalog.datasets.get(name);
@@ -55,15 +51,15 @@ function checkUnique(fields: readonly { f: PlannedField; path: string }[]): void
 export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQuery): QueryPlan {
   const ds = findDataset(catalog, principal, q.dataset);
   // Scope first: a request that may not run at all says so before any field error.
-  const { scope, target } = resolveTenantScope(catalog, ds, principal);
-  const resolve = (ref: string, path: string): PlannedField => resolveField(ds, principal, ref, path);
+  resolveTenantScope(catalog, [ds], principal);
+  const resolve = (ref: string, path: string): PlannedField => resolveField(catalog, ds, principal, ref, path);
 
   const dimensions = (q.dimensions ?? []).map((ref, i) => {
     const f = resolve(ref, `dimensions[${i}]`);
     if (f.kind !== 'dimension') throw badQuery('not_a_dimension', `'${ref}' is a metric: list it under metrics.`, { field: `dimensions[${i}]` });
     return f;
   });
-  const visible = new Set(visibleFieldNames(ds, principal));
+  const visible = new Set(visibleFieldNames(catalog, ds, principal));
   const metrics = (q.metrics ?? []).map((m, i) => {
     const path = `metrics[${i}]`;
     if (typeof m !== 'string') return planMetricSpec(ds, m, path, resolve, (name) => visible.has(name));
@@ -80,15 +76,19 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
   }
 
   const { where, having } = splitFilters(q.filters ?? [], resolve, 'filters');
-  where.push(...tokenConditions(ds, principal)); // a token's row filters: only ever narrow
-  (q.segments ?? []).forEach((name, i) => {
-    const seg = ds.segments.find((s) => s.name === name);
-    if (!seg) {
-      throw badQuery('unknown_segment',
-        `Dataset '${ds.name}' has no segment '${name}'.${suggestOrList(name, ds.segments.map((s) => s.name))}`,
-        { field: `segments[${i}]` });
+  where.push(...tokenConditions(catalog, ds, principal)); // a token's row filters: only ever narrow
+  (q.segments ?? []).forEach((ref, i) => {
+    const path = `segments[${i}]`;
+    const { ds: owner, rest, prefix } = splitRef(catalog, ds, ref);
+    checkJoinedVisible(catalog, ds, owner, principal, path);
+    const seg = owner.segments.find((s) => s.name === rest);
+    if (!seg || !roleMaySee(seg.roles, principal)) {
+      const names = [ds, ...[...ds.reach.keys()].map((n) => catalog.datasets.get(n)!)].filter((d) => d === ds || datasetVisible(d, principal))
+        .flatMap((d) => d.segments.filter((s) => roleMaySee(s.roles, principal)).map((s) => `${d === ds ? '' : `${d.name}.`}${s.name}`));
+      if (seg) throw forbidden('segment_forbidden', `Role '${principal.role}' may not use segment '${ref}'.`, { field: path });
+      throw badQuery('unknown_segment', `Dataset '${ds.name}' has no segment '${prefix}${rest}'.${suggestOrList(ref, names)}`, { field: path });
     }
-    where.push(Object.freeze({ kind: 'segment' as const, sql: seg.expr }));
+    where.push(Object.freeze({ kind: 'segment' as const, sql: seg.expr, dataset: owner.name }));
   });
 
   const outputs = new Map([...dimensions, ...metrics].map((f) => [f.alias, f]));
@@ -98,7 +98,8 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
     const f = outputs.get(name);
     if (f) return f;
     resolve(name, path);
-    throw badQuery(list === 'order_by' ? 'order_not_selected' : 'not_selected', `${list}: '${name}' must be one of the selected dimensions or metrics (${[...outputs.keys()].join(', ')}).`, { field: path });
+    throw badQuery(list === 'order_by' ? 'order_not_selected' : 'not_selected',
+      `${list}: '${name}' must be one of the selected dimensions or metrics (${[...outputs.keys()].join(', ')}).`, { field: path });
   };
   (q.having ?? []).forEach((h, i) => {
     for (const c of conjuncts(toCondition(h, output('having'), `having[${i}]`))) {
@@ -115,8 +116,13 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
   if (limit > ds.maxRows) {
     throw badQuery('limit_too_large', `limit ${limit} is over dataset '${ds.name}' max_rows of ${ds.maxRows}.`, { field: 'limit' });
   }
+  const read = datasetsRead(catalog, ds, [...dimensions, ...metrics], [...where, ...having]);
+  // Every dataset read (a derived metric's references included) must be one the key may see.
+  for (const d of read.values()) checkJoinedVisible(catalog, ds, d, principal, 'dataset');
+  const { scope, target } = resolveTenantScope(catalog, [...read.values()], principal);
   return Object.freeze({
     dataset: ds,
+    datasets: read,
     scope,
     target,
     dimensions: Object.freeze(dimensions),
@@ -128,4 +134,26 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
     offset: q.offset ?? 0,
     timeoutMs: ds.timeoutMs,
   });
+}
+
+/** The queried dataset, every dataset a field or condition reads, and each one on the way to it. */
+function datasetsRead(catalog: Catalog, base: Dataset, fields: readonly PlannedField[], conditions: readonly Condition[]): ReadonlyMap<string, Dataset> {
+  const names = new Set<string>([base.name]);
+  const field = (f: PlannedField): void => {
+    names.add(f.dataset);
+    if (f.aggregateOf) field(f.aggregateOf.field);
+    for (const r of f.formula?.refs ?? []) field(r);
+  };
+  const condition = (c: Condition): void => {
+    if (c.kind === 'compare') field(c.field);
+    else if (c.kind === 'segment') names.add(c.dataset);
+    else if (c.kind === 'not') condition(c.item);
+    else c.items.forEach(condition);
+  };
+  fields.forEach(field);
+  conditions.forEach(condition);
+  for (const n of [...names]) for (const step of joinPath(base, n)) names.add(step);
+  // Nearest first, the queried dataset first: the order joins are written in.
+  const ordered = [base.name, ...[...base.reach.keys()].filter((n) => names.has(n))];
+  return new Map(ordered.map((n) => [n, catalog.datasets.get(n)!]));
 }

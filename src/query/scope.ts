@@ -31,23 +31,33 @@ function namedDirectly(catalog: Catalog, sourceName: string): boolean {
 }
 
 /**
- * The one place where a principal's tenant becomes a predicate, a schema or a pool.
- * Non-admin keys always carry a tenant (the loader refuses otherwise); an admin without
- * one reads all tenants of a shared table and must name a tenant for the other layouts.
+ * The one place where a principal's tenant becomes a predicate, a schema or a pool, for
+ * every dataset a query reads (`datasets[0]` is the queried one; the others are reached by
+ * joins, on the same source). Non-admin keys always carry a tenant (the loader refuses
+ * otherwise); an admin without one reads all tenants only when every tenant-scoped dataset
+ * is a shared table (`{tenant_id}` in an `sql:` has no "all tenants"), and must name a
+ * tenant otherwise. Datasets of every tenant (`rls: none`) need no tenant.
  */
-export function resolveTenantScope(catalog: Catalog, ds: Dataset, principal: Principal): ResolvedScope {
-  const layout = ds.layout.kind;
+export function resolveTenantScope(catalog: Catalog, datasets: readonly Dataset[], principal: Principal): ResolvedScope {
+  const ds = datasets[0]!;
+  const scoped = datasets.filter((d) => d.layout.kind !== 'global');
   let scope: TenantScope;
-  if (layout === 'global') {
+  if (scoped.length === 0) {
     scope = { kind: 'global' };
   } else if (principal.tenant !== null) {
     scope = tenantScope(catalog, principal.tenant);
-  } else if (principal.isAdmin && layout === 'shared') {
-    scope = { kind: 'all-tenants' };
   } else if (principal.isAdmin) {
-    throw badQuery('tenant_required',
-      `Dataset '${ds.name}' keeps each tenant in its own ${layout === 'schema' ? 'schema' : 'database'}: an admin key must name one tenant with the X-Tenant-Id header.`,
-      { field: 'X-Tenant-Id' });
+    const needsOne = scoped.find((d) => d.layout.kind !== 'shared' || d.sqlUsesTenantId);
+    if (needsOne === undefined) {
+      scope = { kind: 'all-tenants' };
+    } else {
+      const why = needsOne.layout.kind === 'schema' ? 'keeps each tenant in its own schema'
+        : needsOne.layout.kind === 'database' ? 'keeps each tenant in its own database'
+          : 'reads its tables for one tenant at a time ({tenant_id} in its sql)';
+      throw badQuery('tenant_required',
+        `Dataset '${needsOne.name}' ${why}: an admin key must name one tenant with the X-Tenant-Id header.`,
+        { field: 'X-Tenant-Id' });
+    }
   } else {
     throw forbidden('no_tenant', 'This key has no tenant.');
   }
@@ -60,6 +70,10 @@ export function resolveTenantScope(catalog: Catalog, ds: Dataset, principal: Pri
   // source's name would otherwise read that source: every tenant's rows).
   if (!source || (ds.source === TENANT_PLACEHOLDER && namedDirectly(catalog, source.name))) {
     throw forbidden('dataset_unavailable', `Dataset '${ds.name}' is not available for this tenant.`);
+  }
+  // Joins across sources are a load error; checked again here, where a pool is chosen.
+  if (datasets.some((d) => d.source !== ds.source)) {
+    throw new GatewayError('internal.scope_mismatch', 500, 'The query could not be scoped to one source.');
   }
   return Object.freeze({
     scope: Object.freeze(scope),

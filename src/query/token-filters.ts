@@ -1,4 +1,4 @@
-import type { Dataset } from '../catalog/types.ts';
+import type { Catalog, Dataset } from '../catalog/types.ts';
 import { GatewayError, forbidden } from '../errors.ts';
 import { resolveField } from './fields.ts';
 import { toCondition } from './filters.ts';
@@ -12,13 +12,13 @@ import type { Condition, PlannedField, Principal } from './types.ts';
  * field, a field the role may not see, a metric, a value of the wrong type) refuses the
  * dataset with a 403 that says why; it is never dropped.
  */
-export function tokenConditions(ds: Dataset, principal: Principal): Condition[] {
+export function tokenConditions(catalog: Catalog, ds: Dataset, principal: Principal): Condition[] {
   const filters = principal.filters;
   if (filters === undefined || filters.length === 0) return [];
   return filters.map((f, i) => {
     const path = `token.filters[${i}]`;
     const resolve = (name: string, at: string): PlannedField => {
-      const field = resolveField(ds, principal, name, at);
+      const field = resolveField(catalog, ds, principal, name, at);
       // A condition on a metric would pick groups after aggregation, not rows: no narrowing.
       if (field.kind !== 'dimension') throw forbidden('token_filter', `'${name}' is a metric; a token's filters apply to dimensions.`);
       return field;

@@ -89,6 +89,11 @@ export interface PlannedField {
   readonly type: FieldType;
   /** OData $apply: an aggregate over a dimension (`order_id with countdistinct`), built here, not in the catalog. */
   readonly aggregateOf?: { readonly fn: 'SUM' | 'MIN' | 'MAX' | 'AVG' | 'COUNT_DISTINCT'; readonly field: PlannedField };
+  /**
+   * A derived metric over other datasets' metrics (`sql` is empty): `parts` around the
+   * `refs`, computed once each referenced metric is aggregated on its own dataset's grain.
+   */
+  readonly formula?: { readonly parts: readonly string[]; readonly refs: readonly PlannedField[] };
 }
 
 export type FieldTransform = 'lower' | 'upper' | 'year' | 'month' | 'day' | 'date';
@@ -109,7 +114,7 @@ export type Condition =
     /** contains/starts_with/ends_with match case exactly (OData); REST ignores case. */
     readonly caseSensitive?: boolean;
   }
-  | { readonly kind: 'segment'; readonly sql: string };
+  | { readonly kind: 'segment'; readonly sql: string; readonly dataset: string };
 
 /**
  * Whose rows a plan may read. The compiler refuses to compile a tenant-scoped dataset
@@ -121,7 +126,10 @@ export type TenantScope =
   | { readonly kind: 'global' };
 
 export interface QueryPlan {
+  /** The queried dataset: every other one is reached from it by LEFT JOINs. */
   readonly dataset: Dataset;
+  /** Every dataset the plan reads, the queried one and those on the way to a joined one included. */
+  readonly datasets: ReadonlyMap<string, Dataset>;
   readonly scope: TenantScope;
   /** Which pool runs it: the source name, and the tenant for database-per-tenant layouts. */
   readonly target: { readonly source: string; readonly tenant: string | null; readonly type: SourceType };

@@ -3,15 +3,30 @@ import type { FieldType } from '../catalog/types.ts';
 import { TRANSFORMED_TYPE, type Condition, type FieldTransform, type PlannedField, type ScalarValue } from '../query/types.ts';
 import type { Expr, SqlDialect } from './dialects/types.ts';
 
-/** The SQL of a field: its trusted expression, a quoted column, and any time grain. */
-export function fieldExpr(f: PlannedField, dialect: SqlDialect): Expr {
-  if (f.aggregateOf) {
-    const inner = fieldExpr(f.aggregateOf.field, dialect);
-    return f.aggregateOf.fn === 'COUNT_DISTINCT' ? sql`COUNT(DISTINCT ${inner})` : sql`${sql.raw(f.aggregateOf.fn)}(${inner})`;
-  }
-  const base = f.column !== null ? sql.id(f.column) : sql`${sql.raw(f.sql)}`;
+/**
+ * How one SELECT reads the plan's fields: a field's value (a dimension with its time grain,
+ * a metric's aggregate) and a segment's condition. Row-level SELECTs read them from their
+ * datasets (src/sql/scans.ts); the SELECT that combines separately aggregated metrics reads
+ * them from their columns.
+ */
+export interface Reader {
+  value(f: PlannedField): Expr;
+  segment(c: { readonly sql: string; readonly dataset: string }): Expr;
+}
+
+/** A dimension's value: `base` (its expression as this SELECT reads it) truncated to its grain. */
+export function withGrain(f: PlannedField, base: Expr, dialect: SqlDialect): Expr {
   if (f.grain === null) return base;
   return dialect.truncateTime(f.grain, f.column !== null ? base : sql`(${base})`);
+}
+
+/** A metric over the home dataset's rows: its trusted aggregate, or an aggregate of a dimension (OData `$apply`). */
+export function aggregateExpr(f: PlannedField, dimension: (inner: PlannedField) => Expr): Expr {
+  if (f.aggregateOf) {
+    const inner = dimension(f.aggregateOf.field);
+    return f.aggregateOf.fn === 'COUNT_DISTINCT' ? sql`COUNT(DISTINCT ${inner})` : sql`${sql.raw(f.aggregateOf.fn)}(${inner})`;
+  }
+  return sql`${sql.raw(f.sql)}`;
 }
 
 function escapeLike(v: string): string {
@@ -23,8 +38,8 @@ function valueType(t: FieldType): 'string' | 'number' | 'boolean' | 'date' | 'ti
   return t === 'integer' ? 'number' : t;
 }
 
-function compare(f: PlannedField, op: string, values: readonly ScalarValue[], d: SqlDialect, caseInsensitive: boolean, transform?: FieldTransform): Expr {
-  const e = transform ? d.transform(transform, fieldExpr(f, d)) : fieldExpr(f, d);
+function compare(e0: Expr, f: PlannedField, op: string, values: readonly ScalarValue[], d: SqlDialect, caseInsensitive: boolean, transform?: FieldTransform): Expr {
+  const e = transform ? d.transform(transform, e0) : e0;
   const type = valueType(transform ? TRANSFORMED_TYPE[transform] : f.type);
   const v = (i: number): Expr => d.value(type, values[i]!);
   const list = (): Expr => sql.join(values.map((_, i) => v(i)));
@@ -48,19 +63,20 @@ function compare(f: PlannedField, op: string, values: readonly ScalarValue[], d:
   }
 }
 
-/** A condition tree as one parenthesised boolean expression. */
-export function conditionExpr(c: Condition, d: SqlDialect, caseInsensitive = true): Expr {
+/** A condition tree as one parenthesised boolean expression, its fields read by `r`. */
+export function conditionExpr(c: Condition, d: SqlDialect, r: Reader): Expr {
   switch (c.kind) {
     case 'and':
     case 'or':
       // An empty `and` is true and an empty `or` false, as in logic (and OData's `true`/`false`).
       if (c.items.length === 0) return sql.raw(c.kind === 'and' ? '(1 = 1)' : '(1 = 0)');
-      return sql`(${sql.join(c.items.map((i) => conditionExpr(i, d, caseInsensitive)), sql.raw(c.kind === 'and' ? ' AND ' : ' OR '))})`;
+      return sql`(${sql.join(c.items.map((i) => conditionExpr(i, d, r)), sql.raw(c.kind === 'and' ? ' AND ' : ' OR '))})`;
     case 'not':
-      return sql`(NOT ${conditionExpr(c.item, d, caseInsensitive)})`;
+      return sql`(NOT ${conditionExpr(c.item, d, r)})`;
     case 'segment':
-      return sql`(${sql.raw(c.sql)})`;
+      return sql`(${r.segment(c)})`;
     case 'compare':
-      return sql`(${compare(c.field, c.op, c.values, d, caseInsensitive && !c.caseSensitive, c.transform)})`;
+      // contains/starts_with/ends_with ignore case unless the query asked to match it.
+      return sql`(${compare(r.value(c.field), c.field, c.op, c.values, d, !c.caseSensitive, c.transform)})`;
   }
 }

@@ -29,6 +29,8 @@ export interface XtDataset {
   readonly metrics: Readonly<Record<string, string>>;
   /** Dimensions whose values tell tenants apart (ids, names). */
   readonly discriminating: readonly string[];
+  /** Metrics computed across joined datasets, with where they are tested instead. */
+  readonly acrossJoins?: Readonly<Record<string, string>>;
 }
 
 export interface XtRuntime {
@@ -87,13 +89,17 @@ export const DEMO: XtCatalog = {
       from: (t) => `(SELECT * FROM orders WHERE tenant_id = ${q(t.id)})`,
       metrics: { ...ORDER_METRICS, customers: 'COUNT(DISTINCT customer_id)', avg_discount: 'AVG(discount)' },
       discriminating: ['order_id'],
+      acrossJoins: { refund_rate: 'refunds over revenue: test/joins and test/isolation/joins-*' },
     },
     customers: {
-      from: (t) => `(SELECT c.customer_name, c.segment, c.signup_date, co.country_name, co.region FROM customers c
-        JOIN countries co ON co.country_code = c.country_code WHERE c.tenant_id = ${q(t.id)})`,
-      dims: { country: 'country_name' }, metrics: { customer_count: 'COUNT(*)' }, discriminating: ['customer_name'],
+      from: (t) => `(SELECT * FROM customers WHERE tenant_id = ${q(t.id)})`,
+      metrics: { customer_count: 'COUNT(*)' }, discriminating: ['customer_id', 'customer_name'],
     },
     countries: { ...COUNTRIES, from: () => 'countries', metrics: { population: 'SUM(population_millions)', country_count: 'COUNT(*)' } },
+    refunds: {
+      from: (t) => `(SELECT * FROM refunds WHERE tenant_id = ${q(t.id)})`,
+      metrics: { refunded: 'SUM(amount)', refund_count: 'COUNT(*)' }, discriminating: ['refund_id'],
+    },
   },
   async setup() {
     // The same init.sql in a DuckDB of our own: an answer the gateway's instance never touched.
@@ -122,9 +128,8 @@ export const SHARED: XtCatalog = {
       discriminating: ['order_id'],
     },
     customers: {
-      from: (t) => `(SELECT c.customer_name, c.segment, c.signup_date, co.country_name, co.region FROM public.customers c
-        JOIN public.countries co ON co.country_code = c.country_code WHERE c.tenant_id = ${q(t.id)})`,
-      dims: { country: 'country_name' }, metrics: { customer_count: 'COUNT(*)' }, discriminating: ['customer_name'],
+      from: (t) => `(SELECT * FROM public.customers WHERE tenant_id = ${q(t.id)})`,
+      metrics: { customer_count: 'COUNT(*)' }, discriminating: ['customer_id', 'customer_name'],
     },
     countries: { ...COUNTRIES, from: () => 'public.countries' },
   },
@@ -149,6 +154,7 @@ export const SCHEMA: XtCatalog = {
   datasets: {
     // No id column here: the order timestamps differ between the tenants' generated rows.
     orders: { from: (t) => `${t.names.at(-1)}.orders`, metrics: ORDER_METRICS, discriminating: ['ordered_at'] },
+    products: { from: (t) => `${t.names.at(-1)}.products`, metrics: { product_count: 'COUNT(*)' }, discriminating: ['product_name'] },
     sales: {
       from: (t) => salesFrom(`${t.names.at(-1)}.orders`, `${t.names.at(-1)}.products`),
       metrics: SALES_METRICS, discriminating: ['product_name'],
@@ -174,6 +180,7 @@ export const DATABASE: XtCatalog = {
       discriminating: ['order_id'],
     },
     sales: { from: (t) => salesFrom(`${t.names[1]}.orders`, `${t.names[1]}.products`), metrics: SALES_METRICS, discriminating: ['product_name'] },
+    products: { from: (t) => `${t.names[1]}.products`, metrics: { product_count: 'COUNT(*)' }, discriminating: ['product_name'] },
     countries: { ...COUNTRIES, from: () => `${myPrefix}reference.countries` },
   },
   async setup() {

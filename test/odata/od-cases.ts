@@ -20,8 +20,8 @@ const YEAR = (c: string): string => `CAST(date_trunc('year', ${c}) AS DATE)`;
 const MONTH = (c: string): string => `CAST(date_trunc('month', ${c}) AS DATE)`;
 const REG_REV = 'SELECT region, SUM(amount) AS revenue FROM acme_orders';
 const CH_N = 'SELECT channel, COUNT(*) AS order_count FROM acme_orders';
-const C_SEL = 'customers?$select=country,customer_count&$filter=';
-const C_SQL = (where: string): string => `SELECT country, COUNT(*) AS customer_count FROM acme_customers WHERE ${where} GROUP BY 1`;
+const C_SEL = 'customers?$select=countries_country_name,customer_count&$filter=';
+const C_SQL = (where: string): string => `SELECT countries_country_name, COUNT(*) AS customer_count FROM acme_customers WHERE ${where} GROUP BY 1`;
 const ID = (where: string): string => `SELECT order_id, SUM(amount) AS revenue FROM acme_orders WHERE ${where} GROUP BY 1`;
 const rr = (filter: string, where: string): OkCase => ({ url: `orders?$select=region,revenue&$filter=${filter}`, sql: `${REG_REV} WHERE ${where} GROUP BY 1` });
 const ch = (filter: string, where: string): OkCase => ({ url: `orders?$select=channel,order_count&$filter=${filter}`, sql: `${CH_N} WHERE ${where} GROUP BY 1` });
@@ -30,7 +30,28 @@ const rrh = (filter: string, having: string, where = 'true'): OkCase => ({ url: 
 const cust = (filter: string, where: string): OkCase => ({ url: C_SEL + filter, sql: C_SQL(where) });
 const ids = (filter: string, where: string): OkCase => ({ url: `orders?$select=order_id,revenue&$filter=${filter}`, sql: ID(where) });
 
+/** Orders with their customer's (and its country's) fields, as a LEFT JOIN, written by hand. */
+const OC = 'acme_orders o LEFT JOIN acme_customers c ON c.customer_id = o.customer_id';
+
 export const OK_CASES: readonly OkCase[] = [
+  // Joined datasets: their fields are properties `<dataset>_<field>` of the queried entity set.
+  { url: 'orders?$select=customers_segment,revenue', sql: `SELECT c.segment AS customers_segment, SUM(o.amount) AS revenue FROM ${OC} GROUP BY 1` },
+  { url: "orders?$select=countries_region,order_count&$filter=customers_segment eq 'SMB'", sql: `SELECT c.countries_region AS countries_region, COUNT(*) AS order_count FROM ${OC} WHERE c.segment = 'SMB' GROUP BY 1` },
+  { url: "orders?$select=status,order_count&$filter=countries_region eq 'EU' or customers_segment eq 'Enterprise'", sql: `SELECT o.status AS status, COUNT(*) AS order_count FROM ${OC} WHERE c.countries_region = 'EU' OR c.segment = 'Enterprise' GROUP BY 1` },
+  {
+    url: 'orders?$apply=groupby((customers_segment),aggregate(revenue with sum as total,customers_customer_count as buyers))',
+    sql: `SELECT c.segment AS customers_segment, SUM(o.amount) AS total, COUNT(DISTINCT c.customer_id) AS buyers FROM ${OC} GROUP BY 1`,
+  },
+  {
+    url: 'orders?$apply=groupby((status),aggregate(refunds_refunded with sum as refunded,refunds_refund_count as n))',
+    sql: 'SELECT o.status AS status, SUM(r.amount) AS refunded, COUNT(r.refund_id) AS n FROM acme_orders o LEFT JOIN acme_refunds r ON r.order_id = o.order_id GROUP BY 1',
+  },
+  {
+    url: 'orders?$select=status,revenue,refunds_refund_count&$filter=refunds_refund_count gt 500',
+    sql: 'SELECT a.status, a.revenue, b.n AS refunds_refund_count FROM (SELECT status, SUM(amount) AS revenue FROM acme_orders GROUP BY 1) a JOIN (SELECT o.status, COUNT(*) AS n FROM acme_refunds r JOIN acme_orders o ON o.order_id = r.order_id GROUP BY 1) b ON b.status = a.status WHERE b.n > 500',
+  },
+  { url: "orders?$apply=filter(customers_segment eq 'SMB')/groupby((customers_signup_date_year),aggregate($count as n))", sql: `SELECT ${YEAR('c.signup_date')} AS customers_signup_date_year, COUNT(*) AS n FROM ${OC} WHERE c.segment = 'SMB' GROUP BY 1` },
+
   // Selections: the selected dimensions are the grouping, each metric its own aggregate.
   { url: 'orders?$select=region,revenue', sql: `${REG_REV} GROUP BY 1` },
   // A metric named before a dimension: values still land under their own names.
@@ -57,7 +78,7 @@ export const OK_CASES: readonly OkCase[] = [
   { url: 'orders?$select=ordered_at_day,order_count&$filter=ordered_at_day ge 2025-12-20', sql: `SELECT CAST(ordered_at AS DATE) AS ordered_at_day, COUNT(*) AS order_count FROM acme_orders WHERE CAST(ordered_at AS DATE) >= DATE '2025-12-20' GROUP BY 1` },
   { url: 'orders?$select=ordered_at_month,revenue', sql: `SELECT ${MONTH('ordered_at')} AS ordered_at_month, SUM(amount) AS revenue FROM acme_orders GROUP BY 1` },
   { url: 'customers?$select=segment,customer_count', sql: 'SELECT segment, COUNT(*) AS customer_count FROM acme_customers GROUP BY 1' },
-  { url: 'customers?$select=country,region,customer_count', sql: 'SELECT country, region, COUNT(*) AS customer_count FROM acme_customers GROUP BY 1, 2' },
+  { url: 'customers?$select=countries_country_name,countries_region,customer_count', sql: 'SELECT countries_country_name, countries_region, COUNT(*) AS customer_count FROM acme_customers GROUP BY 1, 2' },
   { url: 'customers?$select=signup_date_year,customer_count', sql: `SELECT ${YEAR('signup_date')} AS signup_date_year, COUNT(*) AS customer_count FROM acme_customers GROUP BY 1` },
   { url: 'countries?$select=region,population,country_count', sql: 'SELECT region, SUM(population_millions) AS population, COUNT(*) AS country_count FROM countries GROUP BY 1' },
   { url: 'countries?$select=country_code,country_name', sql: 'SELECT DISTINCT country_code, country_name FROM countries' },
@@ -82,11 +103,11 @@ export const OK_CASES: readonly OkCase[] = [
   rr('region%20eq%20%27EU%27', "region = 'EU'"),
   rr('region eq %27O%27%27Brien%27', "region = 'O''Brien'"),
   cust("customer_name ne 'it''s'", 'true'),
-  cust("country eq 'United States'", "country = 'United States'"),
-  cust("country eq 'United%20States'", "country = 'United States'"),
-  { url: 'customers?%24select=country,customer_count&%24filter=country%20eq%20%27United%20States%27', sql: C_SQL("country = 'United States'") },
-  { url: 'customers?select=country,customer_count&filter=country eq \'Japan\'', sql: C_SQL("country = 'Japan'") },
-  cust("country in ('United States','Japan','O''Neil')", "country IN ('United States', 'Japan')"),
+  cust("countries_country_name eq 'United States'", "countries_country_name = 'United States'"),
+  cust("countries_country_name eq 'United%20States'", "countries_country_name = 'United States'"),
+  { url: 'customers?%24select=countries_country_name,customer_count&%24filter=countries_country_name%20eq%20%27United%20States%27', sql: C_SQL("countries_country_name = 'United States'") },
+  { url: 'customers?select=countries_country_name,customer_count&filter=countries_country_name eq \'Japan\'', sql: C_SQL("countries_country_name = 'Japan'") },
+  cust("countries_country_name in ('United States','Japan','O''Neil')", "countries_country_name IN ('United States', 'Japan')"),
 
   // Numbers: ints, decimals, negative, exponent, on either side.
   ids('order_id lt 100', 'order_id < 100'),
@@ -148,11 +169,11 @@ export const OK_CASES: readonly OkCase[] = [
   ch("status in ('returned','cancelled') and region in ('NA')", "status IN ('returned', 'cancelled') AND region = 'NA'"),
 
   // contains / startswith / endswith: case-sensitive, and over tolower/toupper.
-  cust("contains(country,'United')", "country LIKE '%United%'"),
-  cust("contains(country,'united')", 'false'),
-  cust("contains(tolower(country),'united')", "lower(country) LIKE '%united%'"),
-  cust("contains(toupper(country),'AN')", "upper(country) LIKE '%AN%'"),
-  cust("contains(country,'an')", "country LIKE '%an%'"),
+  cust("contains(countries_country_name,'United')", "countries_country_name LIKE '%United%'"),
+  cust("contains(countries_country_name,'united')", 'false'),
+  cust("contains(tolower(countries_country_name),'united')", "lower(countries_country_name) LIKE '%united%'"),
+  cust("contains(toupper(countries_country_name),'AN')", "upper(countries_country_name) LIKE '%AN%'"),
+  cust("contains(countries_country_name,'an')", "countries_country_name LIKE '%an%'"),
   ch("startswith(channel,'we')", "channel LIKE 'we%'"),
   ch("startswith(channel,'We')", 'false'),
   ch("startswith(toupper(channel),'WE')", "upper(channel) LIKE 'WE%'"),
@@ -162,9 +183,9 @@ export const OK_CASES: readonly OkCase[] = [
   { url: "orders?$select=category,revenue&$filter=endswith(toupper(category),'WARE')", sql: "SELECT category, SUM(amount) AS revenue FROM acme_orders WHERE upper(category) LIKE '%WARE' GROUP BY 1" },
   cust("contains(customer_name,'_')", "position('_' IN customer_name) > 0"),
   cust("contains(customer_name,'%25')", "position('%' IN customer_name) > 0"),
-  cust("contains(country,'''')", 'false'),
+  cust("contains(countries_country_name,'''')", 'false'),
   cust("startswith(customer_name,'Customer 00')", "customer_name LIKE 'Customer 00%'"),
-  cust("endswith(customer_name,'7') and startswith(country,'S')", "customer_name LIKE '%7' AND country LIKE 'S%'"),
+  cust("endswith(customer_name,'7') and startswith(countries_country_name,'S')", "customer_name LIKE '%7' AND countries_country_name LIKE 'S%'"),
   rr("not contains(region,'A')", "region NOT LIKE '%A%'"),
   rr("contains(region,'A') and not endswith(region,'C')", "region LIKE '%A%' AND region NOT LIKE '%C'"),
   rr("tolower(region) eq 'eu'", "lower(region) = 'eu'"),

@@ -72,9 +72,10 @@ const ORDERS: SetSpec = {
 
 const CUSTOMERS: SetSpec = {
   name: 'customers',
-  from: '(SELECT c.*, co.country_name AS country, co.region FROM customers c JOIN countries co USING (country_code)) WHERE {T}',
+  // Customers with their joined country (a LEFT JOIN, as the catalog's join), its fields named as OData names them.
+  from: '(SELECT c.*, co.country_name AS countries_country_name, co.region AS countries_region FROM customers c LEFT JOIN countries co USING (country_code)) WHERE {T}',
   dims: [
-    { name: 'segment', sql: 'segment' }, { name: 'country', sql: 'country' }, { name: 'region', sql: 'region' },
+    { name: 'segment', sql: 'segment' }, { name: 'countries_country_name', sql: 'countries_country_name' }, { name: 'countries_region', sql: 'countries_region' },
     { name: 'signup_date_year', sql: "CAST(date_trunc('year', signup_date) AS DATE)" },
   ],
   metrics: [{ name: 'customer_count', sql: 'COUNT(*)', apply: 'customer_count with sum', additive: true }],
@@ -85,9 +86,9 @@ const CUSTOMERS: SetSpec = {
       () => ({ odata: `customer_name in (${q(name)},${q(other)})`, sql: `customer_name IN (${q(name)}, ${q(other)})` }),
       () => ({ odata: `startswith(customer_name,${q(name.slice(0, 11))})`, sql: `customer_name LIKE ${q(name.slice(0, 11) + '%')}` }),
       () => ({ odata: "segment eq 'SMB'", sql: "segment = 'SMB'" }),
-      () => ({ odata: "country in ('Germany','Japan','United States')", sql: "country IN ('Germany', 'Japan', 'United States')" }),
+      () => ({ odata: "countries_country_name in ('Germany','Japan','United States')", sql: "countries_country_name IN ('Germany', 'Japan', 'United States')" }),
       () => ({ odata: 'year(signup_date) eq 2023', sql: 'year(signup_date) = 2023' }),
-      () => ({ odata: "region ne 'EU'", sql: "region <> 'EU'" }),
+      () => ({ odata: "countries_region ne 'EU'", sql: "(countries_region <> 'EU' OR countries_region IS NULL)" }),
       () => ({ odata: 'signup_date lt 2023-01-01', sql: "signup_date < DATE '2023-01-01'" }),
     ])();
   },

@@ -82,9 +82,11 @@ export async function referenceDb(): Promise<{ query(sql: string): Promise<Row[]
   await con.run(readFileSync(path.join(ROOT, 'examples/demo/init.sql'), 'utf8'));
   for (const [short, tenant] of Object.entries(TENANTS)) {
     await con.run(`CREATE VIEW ${short}_orders AS SELECT * FROM orders WHERE tenant_id = '${tenant}'`);
+    // Customers with their joined countries' fields, named as OData names them (`countries_region`).
     await con.run(`CREATE VIEW ${short}_customers AS SELECT c.customer_id, c.tenant_id, c.customer_name, c.segment,
-      c.signup_date, co.country_name AS country, co.region FROM customers c JOIN countries co USING (country_code)
-      WHERE c.tenant_id = '${tenant}'`);
+      c.signup_date, co.country_name AS countries_country_name, co.region AS countries_region
+      FROM customers c LEFT JOIN countries co USING (country_code) WHERE c.tenant_id = '${tenant}'`);
+    await con.run(`CREATE VIEW ${short}_refunds AS SELECT * FROM refunds WHERE tenant_id = '${tenant}'`);
   }
   return {
     query: async (sql) => (await con.runAndReadAll(sql)).getRowObjectsJson() as Row[],

@@ -26,6 +26,13 @@ export const mysqlDialect: SqlDialect = {
     }
   },
   transform: standardTransform,
+  // A UNION takes each column's type from every branch; a cast NULL (DECIMAL(10,0)) would narrow it.
+  typedNull: () => sql`null`,
+  tenantEquals(column, tenant) {
+    // Default collations ignore case (`ACME` = `acme`): the plain comparison keeps the
+    // index usable, the binary one makes it exact.
+    return sql`${column} = ${tenant} and ${column} = binary ${tenant}`;
+  },
   like(expr, pattern, caseInsensitive) {
     // Backslash is MySQL's default LIKE escape. Default collations ignore case, so the
     // case-sensitive form compares bytes.

@@ -1,7 +1,7 @@
 /** Standard-SQL pieces that more than one engine shares, and the PostgreSQL family built from them. */
 import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import { compileOnlyKysely } from './kysely-compile-only.ts';
-import type { TimeGrain } from '../../catalog/types.ts';
+import type { FieldType, TimeGrain } from '../../catalog/types.ts';
 import type { Expr, SqlDialect } from './types.ts';
 
 /** date_trunc is ISO (Monday) for weeks in both PostgreSQL and DuckDB. */
@@ -33,9 +33,10 @@ export const likeWithEscape: SqlDialect['like'] = (expr, pattern, caseInsensitiv
  * PostgreSQL's SQL, which DuckDB speaks too (double quotes, `$n` placeholders, so kysely's
  * PG compiler fits): the two differ only in the type names a bound number and text cast to.
  */
-export function postgresFamily(name: 'postgres' | 'duckdb', types: { readonly number: string; readonly text: string }): SqlDialect {
+export function postgresFamily(name: 'postgres' | 'duckdb', types: { readonly number: string; readonly text: string; readonly typedNulls: boolean }): SqlDialect {
   const number = sql.raw(types.number);
   const text = sql.raw(types.text);
+  const NULL_TYPES: Record<FieldType, string> = { number: 'NUMERIC', integer: 'BIGINT', string: 'TEXT', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' };
   return {
     name,
     db: compileOnlyKysely(() => new PostgresAdapter(), () => new PostgresQueryCompiler(), (db) => new PostgresIntrospector(db)),
@@ -50,6 +51,9 @@ export function postgresFamily(name: 'postgres' | 'duckdb', types: { readonly nu
       }
     },
     transform: standardTransform,
+    typedNull: (type) => (types.typedNulls ? sql`CAST(NULL AS ${sql.raw(NULL_TYPES[type])})` : sql`null`),
+    // Text equality is exact in PostgreSQL and DuckDB.
+    tenantEquals: (column, tenant) => sql`${column} = ${tenant}`,
     like: likeWithEscape,
     orderTerms: orderNullsLast,
   };

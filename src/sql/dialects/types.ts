@@ -1,5 +1,5 @@
 import type { Kysely, RawBuilder } from 'kysely';
-import type { SourceType, TimeGrain } from '../../catalog/types.ts';
+import type { FieldType, SourceType, TimeGrain } from '../../catalog/types.ts';
 
 export type Expr = RawBuilder<unknown>;
 
@@ -17,6 +17,16 @@ export interface SqlDialect {
   value(type: 'string' | 'number' | 'boolean' | 'date' | 'timestamp', v: string | number | boolean): Expr;
   /** A canonical function on a field: LOWER/UPPER, EXTRACT(YEAR|MONTH|DAY), CAST AS DATE. */
   transform(kind: 'lower' | 'upper' | 'year' | 'month' | 'day' | 'date', expr: Expr): Expr;
+  /**
+   * A NULL standing for a value of `type` in one branch of a UNION ALL, where an untyped
+   * NULL would not line up with the other branches (PostgreSQL types two NULLs as text).
+   */
+  typedNull(type: FieldType): Expr;
+  /**
+   * A tenant column equal to the tenant id, byte for byte: a collation that ignores case
+   * must not hand `acme` the rows of `ACME`.
+   */
+  tenantEquals(column: Expr, tenant: string): Expr;
   /** `expr LIKE pattern` with `\` escaping, optionally case-insensitive. */
   like(expr: Expr, pattern: string, caseInsensitive: boolean): Expr;
   /**

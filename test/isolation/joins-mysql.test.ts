@@ -1,0 +1,3 @@
+import { joinIsolationTests } from './joins-tests.ts';
+
+joinIsolationTests('mysql');
