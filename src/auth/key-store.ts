@@ -10,19 +10,9 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { ApiKey, KeyStoreSettings, Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
-import { KeyTableSql, infoOfRow, type KeyInfo, type NewKeyRow } from './key-table-sql.ts';
+import { KeyTableSql, infoOfRow, type KeyInfo, type NewKey, type NewKeyRow } from './key-table-sql.ts';
 
-export type { KeyInfo } from './key-table-sql.ts';
-
-/** What a new key is made of; checked by `checkNewKey` before it gets here. */
-export interface NewKey {
-  readonly tenant: string;
-  readonly role: string;
-  readonly expiresAt: Date | null;
-  readonly rateLimit: string | null;
-  readonly allowedDatasets: readonly string[] | null;
-  readonly description: string | null;
-}
+export type { KeyInfo, NewKey } from './key-table-sql.ts';
 
 /** A key just made: its plaintext is in this value only, never stored or logged. */
 export interface CreatedKey {

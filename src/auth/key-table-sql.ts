@@ -23,15 +23,19 @@ export interface KeyInfo {
   readonly replaced_by: string | null;
 }
 
-export interface NewKeyRow {
-  readonly id: string;
-  readonly hash: Buffer;
+/** What a new key is made of; checked by `checkNewKey` (provision.ts) before it gets here. */
+export interface NewKey {
   readonly tenant: string;
   readonly role: string;
   readonly expiresAt: Date | null;
   readonly rateLimit: string | null;
   readonly allowedDatasets: readonly string[] | null;
   readonly description: string | null;
+}
+
+export interface NewKeyRow extends NewKey {
+  readonly id: string;
+  readonly hash: Buffer;
 }
 
 export interface KeyRow {
@@ -93,11 +97,25 @@ export class KeyTableSql {
     this.pool.on('error', () => undefined); // a dropped idle connection is replaced on next use
   }
 
-  /** Creates the table (and its schema) if missing; safe to run again and from several processes. */
-  async init(schema: string | null): Promise<void> {
+  /** `run` in one transaction on one connection: committed, or rolled back when it throws or returns null. */
+  private async transaction<T>(run: (client: pg.PoolClient) => Promise<T | null>): Promise<T | null> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      const out = await run(client);
+      await client.query(out === null ? 'ROLLBACK' : 'COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Creates the table (and its schema) if missing; safe to run again and from several processes. */
+  async init(schema: string | null): Promise<void> {
+    await this.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`semgate-keys:${this.table}`]);
       if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
@@ -114,13 +132,8 @@ export class KeyTableSql {
         last_used_at timestamptz,
         replaced_by text)`);
       await client.query(`CREATE INDEX IF NOT EXISTS ${quote(`${this.table.replace(/"/g, '').replace('.', '_')}_tenant`)} ON ${this.table} (tenant, id)`);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return true;
+    });
   }
 
   /**
@@ -168,26 +181,13 @@ export class KeyTableSql {
 
   /** A new key replacing `old`, which expires after the grace period; one transaction. */
   async rotate(old: string, next: NewKeyRow, graceSeconds: number): Promise<{ old: KeyRow; next: KeyInfo } | null> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transaction(async (client) => {
       const { rows } = await client.query<KeyRow>(`UPDATE ${this.table}
         SET expires_at = LEAST(COALESCE(expires_at, 'infinity'), now() + make_interval(secs => $2)), replaced_by = $3
         WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) RETURNING ${COLUMNS}`,
       [old, graceSeconds, next.id]);
-      if (!rows[0]) {
-        await client.query('ROLLBACK');
-        return null;
-      }
-      const info = await this.insert(next, client);
-      await client.query('COMMIT');
-      return { old: rows[0], next: info };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return rows[0] ? { old: rows[0], next: await this.insert(next, client) } : null;
+    });
   }
 
   /** Marks the key revoked (kept for the record); the row, or null when there is no such key. */

@@ -21,36 +21,19 @@ const SCHEMA = CORE_SCHEMA.withTags(mergeTag);
 
 /** Replaces `${VAR}` in every string in place; false at the first reference that cannot be. */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[], touched: InterpolatedPaths): boolean {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      if (typeof v === 'string') {
-        if (v.includes('${')) {
-          const out = replaced(v, env);
-          if (out === null) return false;
-          value[i] = out;
-          touched.add(pointerOf([...path, i]));
-        }
-      } else if (v !== null && typeof v === 'object' && !interpolate(v, env, [...path, i], touched)) {
-        return false;
-      }
-    }
-    return true;
-  }
-  if (value !== null && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      const v = o[k];
-      if (typeof v === 'string') {
-        if (v.includes('${')) {
-          const out = replaced(v, env);
-          if (out === null) return false;
-          o[k] = out;
-          touched.add(pointerOf([...path, k]));
-        }
-      } else if (v !== null && typeof v === 'object' && !interpolate(v, env, [...path, k], touched)) {
-        return false;
-      }
+  if (value === null || typeof value !== 'object') return true;
+  const holder = value as Record<string | number, unknown>;
+  const keys: (string | number)[] = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+  for (const k of keys) {
+    const v = holder[k];
+    if (typeof v === 'string') {
+      if (!v.includes('${')) continue;
+      const out = replaced(v, env);
+      if (out === null) return false;
+      holder[k] = out;
+      touched.add(pointerOf([...path, k]));
+    } else if (!interpolate(v, env, [...path, k], touched)) {
+      return false;
     }
   }
   return true;
@@ -71,7 +54,7 @@ const CHUNK_ITEMS = 2000;
  * The file as plain data, its `api_keys:` block list parsed a few thousand items at a time.
  * An alias to an anchor in another chunk fails to parse, and the caller falls back.
  */
-export function parseInChunks(text: string, file: string): unknown {
+function parseInChunks(text: string, file: string): unknown {
   const start = /^api_keys:[ \t]*(?:#.*)?$/m.exec(text);
   if (!start) return load(text, { schema: SCHEMA, filename: file });
   const from = start.index + start[0].length + 1;

@@ -2,21 +2,10 @@ import { LRUCache } from 'lru-cache';
 import type { ApiKey } from './types.ts';
 
 /** What keys share: most of a large file's keys differ only by their digest. */
-interface Profile {
-  readonly tenant: string | null;
-  readonly role: string;
-  readonly rateLimit: string | null;
-  readonly expiresAt: Date | null;
-  readonly allowedDatasets: readonly string[] | null;
-  readonly enabled: boolean;
-  readonly explain: boolean;
-  readonly plaintext: boolean;
-}
+type Profile = Omit<ApiKey, 'id' | 'hash' | 'description'>;
 
-export interface KeyEntry extends Profile {
-  readonly hash: Buffer;
-  readonly description?: string;
-}
+/** A key as the builder hands it over: its id is derived from its digest. */
+export type KeyEntry = Omit<ApiKey, 'id'>;
 
 const DIGEST = 32;
 /** `k_` + 12 hex digits: the first 6 bytes of the digest. */
