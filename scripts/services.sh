@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the services the integration tests need - PostgreSQL, MariaDB and Redis - on a
-# Debian/Ubuntu machine or CI container without systemd, and makes them match what the
+# Debian/Ubuntu machine or CI container without systemd (and installs Debian's Chromium for
+# the portal's browser tests), and makes them match what the
 # tests expect: trust auth from 127.0.0.1 with a `test` database (PostgreSQL), root with
 # an empty password over TCP and a `test` database (MariaDB). Idempotent: a service that
 # already answers is left running, and auth settings are only touched when they do not
@@ -51,18 +52,22 @@ missing=()
 have pg_ctlcluster || missing+=(postgresql)
 { have mariadbd || have mysqld || [ -x /usr/sbin/mariadbd ] || [ -x /usr/sbin/mysqld ]; } || missing+=(mariadb-server mariadb-client)
 have redis-server || missing+=(redis-server)
+# All three answer already (e.g. from docker compose): no server package to install.
+if [ "${#missing[@]}" -gt 0 ] && pg_answers && mysql_answers && redis_answers; then missing=(); fi
+# Debian's Chromium for the portal's browser tests (test/portal, through playwright-core).
+CHROMIUM=${SEMGATE_CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
-  if pg_answers && mysql_answers && redis_answers; then
-    : # all three answer already (e.g. from docker compose): nothing to install
-  elif [ "$(id -u)" -eq 0 ] && have apt-get; then
+  if [ "$(id -u)" -eq 0 ] && have apt-get; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
+    apt-get update -qq || log "apt-get update failed: installing from the package lists at hand"
+    apt-get install -y -qq "${missing[@]}" >/dev/null || log "could not install ${missing[*]}"
   else
-    log "not installed: ${missing[*]} (install them as root, or run: docker compose up -d)"
+    log "not installed: ${missing[*]} (install them as root, or run: docker compose up -d; chromium: apt-get install -y chromium)"
   fi
 fi
+[ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: the portal's browser tests (test/portal) will say so"
 
 # --- start ---------------------------------------------------------------------------
 start_postgres() {

@@ -10,6 +10,7 @@ import { problemFor } from './web/body.ts';
 import { restRoutes } from './http/rest.ts';
 import { asGatewayError, isODataPath, odataError } from './odata/errors.ts';
 import { odataRoutes } from './odata/routes.ts';
+import { portalRoutes } from './portal/routes.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -46,6 +47,7 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   app.get('/openapi.json', guard(), openApiHandler());
   app.route('/', restRoutes());
   app.route('/', odataRoutes());
+  app.route('/', portalRoutes());
 
   app.notFound((c) => problemFor(c, new GatewayError('http.not_found', 404, `No endpoint ${c.req.method} ${c.req.path}.`)));
   // The one place errors become answers: logged when they are ours (not a caller's 4xx),

@@ -5,6 +5,8 @@ import { datasetVisible, findDataset } from '../query/plan.ts';
 import { executeCached, prepareQuery } from '../service/query.ts';
 import { guard, requireAdmin } from '../web/guard.ts';
 import { endTime, respond, startTime } from '../web/frame.ts';
+import { HISTORY_DAYS, type UsageReport } from '../observability/usage.ts';
+import type { SharedUsage } from '../observability/shared-usage.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
 import { adminKeyRoutes } from './admin-keys.ts';
@@ -33,6 +35,20 @@ function parsePurgeFilter(body: unknown): { dataset?: string; tenant?: string } 
     out[k] = v;
   }
   return out;
+}
+
+/** `?days=N` (1 to HISTORY_DAYS) asks usage for a per-day history; absent, none. */
+function historyDays(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1 || Number(raw) > HISTORY_DAYS) {
+    throw badQuery('invalid', `days must be a whole number from 1 to ${HISTORY_DAYS}.`, { field: 'days' });
+  }
+  return Number(raw);
+}
+
+async function usageOf(usage: SharedUsage, tenant: string, days: number | undefined): Promise<UsageReport> {
+  const report = await usage.report(tenant);
+  return days === undefined ? report : { ...report, daily: await usage.daily(tenant, days) };
 }
 
 /** The REST endpoints of the spec: everything under /v1 and /ready needs a key. */
@@ -117,15 +133,27 @@ export function restRoutes(): Hono<GatewayEnv> {
 
   app.get('/v1/usage', async (c) => {
     const p = c.get('principal')!;
+    const days = historyDays(c.req.query('days'));
     if (p.tenant === null) throw badQuery('tenant_required', 'An admin key has no tenant: use /v1/admin/usage, or send X-Tenant-Id.', { field: 'X-Tenant-Id' });
-    return sendJson(c, await c.get('gateway').usage.report(p.tenant));
+    return sendJson(c, await usageOf(c.get('gateway').usage, p.tenant, days));
   });
 
   app.post('/v1/admin/cache/purge', async (c) => {
     requireAdmin(c);
     const empty = (await c.req.text()).trim() === '';
     const filter = empty ? {} : parsePurgeFilter(await readJsonBody(c));
-    return sendJson(c, { purged: await c.get('gateway').cache.purge(filter) });
+    const cache = c.get('gateway').cache;
+    if (filter.dataset === undefined) return sendJson(c, { purged: await cache.purge(filter) });
+    // A dataset's rows also reached the cached results of every dataset that joins it.
+    const { catalog } = c.get('state');
+    const readers = [filter.dataset, ...[...catalog.datasets.values()].filter((d) => d.reach.has(filter.dataset!)).map((d) => d.name)];
+    const purged = { local: 0, shared: 0 };
+    for (const dataset of readers) {
+      const n = await cache.purge({ ...filter, dataset });
+      purged.local += n.local;
+      purged.shared += n.shared;
+    }
+    return sendJson(c, { purged });
   });
 
   app.post('/v1/admin/reload', async (c) => {
@@ -145,7 +173,8 @@ export function restRoutes(): Hono<GatewayEnv> {
   app.get('/v1/admin/usage', async (c) => {
     requireAdmin(c);
     const usage = c.get('gateway').usage;
-    return sendJson(c, { tenants: await Promise.all((await usage.tenants()).map((t) => usage.report(t))) });
+    const days = historyDays(c.req.query('days'));
+    return sendJson(c, { tenants: await Promise.all((await usage.tenants(days ?? 1)).map((t) => usageOf(usage, t, days))) });
   });
 
   return app;

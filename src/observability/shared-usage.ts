@@ -1,8 +1,12 @@
 import type { Redis } from 'ioredis';
-import { UsageStats, summarise, type UsageEvent, type UsageReport } from './usage.ts';
+import {
+  HISTORY_DAYS, UsageStats, lastDates, summarise, summariseDay, type DailyUsage, type DayCounters, type UsageEvent, type UsageReport,
+} from './usage.ts';
 
 const WINDOW = 2048;
+/** Recent durations (for p95) matter today only; a day's counters feed the history. */
 const KEEP_SECONDS = 3 * 86_400;
+const HISTORY_SECONDS = (HISTORY_DAYS + 1) * 86_400;
 
 /**
  * Usage shared by every replica through Redis: per tenant and UTC day, a hash of counters
@@ -35,7 +39,7 @@ export class SharedUsage {
       p.hincrby(k.hash, 'queries', 1).hincrbyfloat(k.hash, 'total_ms', e.ms).lpush(k.latencies, String(e.ms)).ltrim(k.latencies, 0, WINDOW - 1);
       if (e.cached) p.hincrby(k.hash, 'cache_hits', 1);
     }
-    p.expire(k.hash, KEEP_SECONDS).expire(k.latencies, KEEP_SECONDS).expire(k.tenants, KEEP_SECONDS);
+    p.expire(k.hash, HISTORY_SECONDS).expire(k.latencies, KEEP_SECONDS).expire(k.tenants, HISTORY_SECONDS);
     // Usage is statistics: a failed write costs accuracy, never the request.
     p.exec().catch(() => undefined);
   }
@@ -46,26 +50,53 @@ export class SharedUsage {
     try {
       const k = this.keys(tenant);
       const [h, ms] = await Promise.all([r.hgetall(k.hash), r.lrange(k.latencies, 0, -1)]);
-      return summarise(tenant, k.hash.slice(this.prefix.length + 1, this.prefix.length + 11), {
-        queries: Number(h.queries ?? 0),
-        totalMs: Number(h.total_ms ?? 0),
-        cacheHits: Number(h.cache_hits ?? 0),
-        rateLimitHits: Number(h.rate_limit_hits ?? 0),
-        errors: Number(h.errors ?? 0),
-        lastActive: h.last_active ? Number(h.last_active) : null,
-      }, ms.map(Number));
+      return summarise(tenant, k.hash.slice(this.prefix.length + 1, this.prefix.length + 11), counters(h), ms.map(Number));
     } catch {
       return this.local.report(tenant);
     }
   }
 
-  async tenants(): Promise<string[]> {
+  /** The last `days` days of a tenant (at most HISTORY_DAYS), oldest first, today last. */
+  async daily(tenant: string, days: number): Promise<DailyUsage[]> {
+    const r = this.shared();
+    if (!r) return this.local.daily(tenant, days);
+    try {
+      const dates = lastDates(this.now().toISOString().slice(0, 10), days);
+      const p = r.pipeline();
+      for (const date of dates) p.hgetall(this.keys(tenant, date).hash);
+      const replies = (await p.exec()) ?? [];
+      return dates.map((date, i) => {
+        const [err, h] = replies[i] ?? [null, {}];
+        if (err) throw err;
+        return summariseDay(date, counters(h as Record<string, string>));
+      });
+    } catch {
+      return this.local.daily(tenant, days);
+    }
+  }
+
+  /** Tenants that sent a query today, or within the last `days` days. */
+  async tenants(days = 1): Promise<string[]> {
     const r = this.shared();
     if (!r) return this.local.tenants();
     try {
-      return (await r.smembers(this.keys('_').tenants)).sort();
+      const dates = lastDates(this.now().toISOString().slice(0, 10), days);
+      const sets = await Promise.all(dates.map((date) => r.smembers(this.keys('_', date).tenants)));
+      return [...new Set(sets.flat())].sort();
     } catch {
       return this.local.tenants();
     }
   }
+}
+
+/** A day's Redis hash as counters (a missing hash reads as zeros). */
+function counters(h: Record<string, string>): DayCounters {
+  return {
+    queries: Number(h['queries'] ?? 0),
+    totalMs: Number(h['total_ms'] ?? 0),
+    cacheHits: Number(h['cache_hits'] ?? 0),
+    rateLimitHits: Number(h['rate_limit_hits'] ?? 0),
+    errors: Number(h['errors'] ?? 0),
+    lastActive: h['last_active'] ? Number(h['last_active']) : null,
+  };
 }

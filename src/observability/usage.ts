@@ -12,7 +12,22 @@ export interface UsageReport {
   rate_limit_hits: number;
   errors: number;
   last_active: string | null;
+  /** With `?days=N`: the last N UTC days, oldest first, today last (days without queries as zeros). */
+  daily?: DailyUsage[];
 }
+
+/** One tenant's counts of one UTC day, for the portal's chart over the last days. */
+export interface DailyUsage {
+  date: string;
+  queries: number;
+  avg_response_ms: number;
+  cache_hit_rate: number;
+  rate_limit_hits: number;
+  errors: number;
+}
+
+/** How many days of history are kept per tenant (and the most `?days=` may ask for). */
+export const HISTORY_DAYS = 31;
 
 interface TenantDay {
   date: string;
@@ -52,6 +67,20 @@ export function summarise(tenant: string, date: string, d: DayCounters, latencie
   };
 }
 
+/** A day's entry of `daily`, rounded as `summarise` rounds. */
+export function summariseDay(date: string, d: DayCounters | undefined): DailyUsage {
+  const r = summarise('', date, d ?? ZERO_DAY, []);
+  return { date, queries: r.queries_today, avg_response_ms: r.avg_response_ms, cache_hit_rate: r.cache_hit_rate, rate_limit_hits: r.rate_limit_hits, errors: r.errors };
+}
+
+const ZERO_DAY: DayCounters = { queries: 0, totalMs: 0, cacheHits: 0, rateLimitHits: 0, errors: 0, lastActive: null };
+
+/** The last `days` UTC dates up to `today` (YYYY-MM-DD), oldest first. */
+export function lastDates(today: string, days: number): string[] {
+  const end = Date.parse(`${today}T00:00:00Z`);
+  return Array.from({ length: days }, (_, i) => new Date(end - (days - 1 - i) * 86_400_000).toISOString().slice(0, 10));
+}
+
 export interface UsageEvent {
   ms: number;
   status: number;
@@ -60,6 +89,8 @@ export interface UsageEvent {
 
 export class UsageStats {
   private readonly days = new Map<string, TenantDay>();
+  /** Finished days per tenant, newest last, at most HISTORY_DAYS of them. */
+  private readonly past = new Map<string, (DayCounters & { date: string })[]>();
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   private today = { date: '', until: 0 };
@@ -78,6 +109,7 @@ export class UsageStats {
     const date = this.date();
     let d = this.days.get(tenant);
     if (!d || d.date !== date) {
+      if (d) this.keep(tenant, d);
       d = { date, queries: 0, totalMs: 0, window: [], cacheHits: 0, rateLimitHits: 0, errors: 0, lastActive: d?.lastActive ?? null };
       this.days.set(tenant, d);
     }
@@ -106,6 +138,25 @@ export class UsageStats {
   report(tenant: string): UsageReport {
     const d = this.day(tenant);
     return summarise(tenant, d.date, d, d.window);
+  }
+
+  /** The last `days` days of a tenant, oldest first, today last. */
+  daily(tenant: string, days: number): DailyUsage[] {
+    const today = this.day(tenant);
+    const byDate = new Map<string, DayCounters>((this.past.get(tenant) ?? []).map((p) => [p.date, p]));
+    byDate.set(today.date, today);
+    return lastDates(today.date, days).map((date) => summariseDay(date, byDate.get(date)));
+  }
+
+  private keep(tenant: string, d: TenantDay): void {
+    let list = this.past.get(tenant);
+    if (!list) {
+      list = [];
+      this.past.set(tenant, list);
+    }
+    const { date, queries, totalMs, cacheHits, rateLimitHits, errors, lastActive } = d;
+    list.push({ date, queries, totalMs, cacheHits, rateLimitHits, errors, lastActive });
+    if (list.length > HISTORY_DAYS) list.splice(0, list.length - HISTORY_DAYS);
   }
 
   tenants(): string[] {

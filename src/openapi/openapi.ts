@@ -78,6 +78,42 @@ const queryBody = (example: Json): Json => ({
   content: { 'application/json': { schema: ref('schemas', 'SemanticQuery'), examples: { orders: { value: example } } } },
 });
 
+/** `?days=N`: a per-day history of the usage (the portal's chart). */
+const DAYS_PARAM: Json = {
+  name: 'days', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 31 },
+  description: 'Also answer `daily`: the last N days, oldest first (1 to 31).',
+};
+
+const html = (description: string): Json => ({
+  description, headers: successHeaders(false), content: { 'text/html': { schema: { type: 'string' } } },
+});
+
+/** The customer portal (src/portal): its page and hashed assets need no key; the page sends the key to the API only. */
+function portalPaths(): Json {
+  const page = {
+    get: {
+      operationId: 'portal', tags: ['portal'], summary: 'The customer portal page', security: [],
+      description: 'A web page for key holders: datasets, connection steps, usage and a query builder. It talks only to this API.',
+      parameters: [ref('parameters', 'XRequestId')],
+      responses: { 200: html('The page (strict Content-Security-Policy, no inline script).'), 500: ref('responses', 'InternalError'), 503: ref('responses', 'ServiceUnavailable') },
+    },
+  };
+  return {
+    '/portal': page,
+    '/portal/': { get: { ...page.get, operationId: 'portalSlash' } },
+    '/portal/assets/{file}': {
+      get: {
+        operationId: 'portalAsset', tags: ['portal'], summary: 'A hashed asset of the portal (script, style)', security: [],
+        parameters: [ref('parameters', 'XRequestId'), { name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: { description: 'The asset, cached for a year (its name changes with its content).', headers: successHeaders(false), content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } } },
+          404: ref('responses', 'NotFound'), 500: ref('responses', 'InternalError'), 503: ref('responses', 'ServiceUnavailable'),
+        },
+      },
+    },
+  };
+}
+
 const EXAMPLE_QUERY = {
   dataset: 'orders', dimensions: ['region', 'order_date.month'], metrics: ['revenue', 'order_count'],
   filters: [{ field: 'order_date', op: 'between', values: ['2024-01-01', '2024-06-30'] }],
@@ -179,7 +215,7 @@ function paths(): Json {
       get: {
         operationId: 'usage', tags: ['usage'], summary: 'The caller\'s tenant\'s usage today',
         description: 'An admin key has no tenant: it gets 400 unless it sends X-Tenant-Id.',
-        parameters: KEY_PARAMS, responses: { ...keyed(), 200: ok('Usage of the key\'s tenant.', 'Usage') },
+        parameters: [...KEY_PARAMS, DAYS_PARAM], responses: { ...keyed(), 200: ok('Usage of the key\'s tenant.', 'Usage') },
       },
     },
     '/v1/admin/cache/purge': {
@@ -202,10 +238,11 @@ function paths(): Json {
     '/v1/admin/usage': {
       get: {
         operationId: 'adminUsage', tags: ['usage'], summary: 'Usage of every tenant (admin keys)',
-        parameters: KEY_PARAMS, responses: { ...keyed(), 200: ok('One entry per tenant that sent a query.', 'AdminUsage') },
+        parameters: [...KEY_PARAMS, DAYS_PARAM], responses: { ...keyed(), 200: ok('One entry per tenant that sent a query.', 'AdminUsage') },
       },
     },
     ...odataPaths(),
+    ...portalPaths(),
   };
 }
 
@@ -284,6 +321,7 @@ export function buildOpenApi(): Json {
       { name: 'usage', description: 'Per-tenant usage' },
       { name: 'admin', description: 'Operations for admin keys' },
       { name: 'odata', description: 'OData v4 for Power BI, Excel and Tableau (read-only)' },
+      { name: 'portal', description: 'The customer portal web page' },
     ],
     security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, { basicAuth: [] }],
     paths: paths(),

@@ -59,7 +59,24 @@ export function visibleFieldNames(catalog: Catalog, ds: Dataset, principal: Prin
   return [ds, ...visibleJoined(catalog, ds, principal)].flatMap((d) => ownFieldNames(d, principal, d === ds ? '' : `${d.name}.`));
 }
 
+/**
+ * Planned fields are frozen values of the catalog's fields (and a grain, a prefix): made
+ * once per field and reused by every query, as the catalog they come from never changes.
+ */
+const planned = new WeakMap<Dimension | Metric, Map<string, PlannedField>>();
+function memo(field: Dimension | Metric, key: string, make: () => PlannedField): PlannedField {
+  let byKey = planned.get(field);
+  if (!byKey) planned.set(field, (byKey = new Map()));
+  let f = byKey.get(key);
+  if (!f) byKey.set(key, (f = make()));
+  return f;
+}
+
 function dimensionField(ds: Dataset, d: Dimension, grain: TimeGrain | null, prefix: string): PlannedField {
+  return memo(d, `${prefix}|${grain ?? ''}`, () => makeDimensionField(ds, d, grain, prefix));
+}
+
+function makeDimensionField(ds: Dataset, d: Dimension, grain: TimeGrain | null, prefix: string): PlannedField {
   const column = d.expr === null ? (d.name as Ident) : null;
   return Object.freeze({
     alias: `${prefix}${grain === null ? d.name : `${d.name}.${grain}`}`,
@@ -78,6 +95,10 @@ function dimensionField(ds: Dataset, d: Dimension, grain: TimeGrain | null, pref
  * its own dataset's grain first, then computes the formula over the results.
  */
 function metricField(catalog: Catalog, ds: Dataset, m: Metric, prefix: string): PlannedField {
+  return memo(m, prefix, () => makeMetricField(catalog, ds, m, prefix));
+}
+
+function makeMetricField(catalog: Catalog, ds: Dataset, m: Metric, prefix: string): PlannedField {
   const base = { alias: `${prefix}${m.name}`, kind: 'metric' as const, dataset: ds.name, column: null, grain: null, type: m.type };
   if (!m.crossDataset || m.formula === null) return Object.freeze({ ...base, sql: m.sql });
   const refs = m.formula.refs.map((r) => {

@@ -59,10 +59,11 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
     if (f.kind !== 'dimension') throw badQuery('not_a_dimension', `'${ref}' is a metric: list it under metrics.`, { field: `dimensions[${i}]` });
     return f;
   });
-  const visible = new Set(visibleFieldNames(catalog, ds, principal));
+  let visible: Set<string> | undefined; // only a metric object's alias needs the field names
+  const taken = (name: string): boolean => (visible ??= new Set(visibleFieldNames(catalog, ds, principal))).has(name);
   const metrics = (q.metrics ?? []).map((m, i) => {
     const path = `metrics[${i}]`;
-    if (typeof m !== 'string') return planMetricSpec(ds, m, path, resolve, (name) => visible.has(name));
+    if (typeof m !== 'string') return planMetricSpec(ds, m, path, resolve, taken);
     const f = resolve(m, path);
     if (f.kind !== 'metric') throw badQuery('not_a_metric', `'${m}' is a dimension: list it under dimensions.`, { field: path });
     return f;

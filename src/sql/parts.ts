@@ -70,9 +70,11 @@ function repeatsBase(plan: QueryPlan): boolean {
 
 /** A plan with metrics of several datasets, or of a repeated queried dataset, needs parts. */
 export function needsParts(plan: QueryPlan): boolean {
+  // One dataset read: nothing to join, nothing repeated (the common case, decided at once).
+  if (plan.datasets.size === 1) return false;
   const metrics = baseMetrics(plan);
   if (metrics.length === 0) return false;
-  return repeatsBase(plan) || plan.metrics.some((f) => f.formula !== undefined) || metrics.some((f) => f.dataset !== plan.dataset.name);
+  return plan.metrics.some((f) => f.formula !== undefined) || metrics.some((f) => f.dataset !== plan.dataset.name) || repeatsBase(plan);
 }
 
 const d_ = (i: number): string => `__sg_d${i}`;

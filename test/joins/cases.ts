@@ -35,6 +35,14 @@ const orderRows = (w: Who): string => `jn_orders o
 
 export const JOIN_CASES: readonly JoinCase[] = [
   {
+    name: 'a shared table read through sql: with {tenant_id}: its window functions count the tenant\'s rows only',
+    as: 'tenant_b',
+    layouts: ['shared'],
+    query: { dataset: 'order_share', dimensions: ['status', 'tenant_orders', 'status_amount'], metrics: ['n'] },
+    answer: `SELECT o.status, (SELECT COUNT(*) FROM jn_orders x WHERE ${tenantSql('tenant_b', 'x')}) AS tenant_orders,
+      SUM(o.amount) AS status_amount, COUNT(*) AS n FROM jn_orders o WHERE ${tenantSql('tenant_b', 'o')} GROUP BY o.status`,
+  },
+  {
     name: 'a joined dimension, the queried dataset\'s metrics',
     as: 'tenant_a',
     query: { dataset: 'orders', dimensions: ['customers.segment'], metrics: ['revenue', 'order_count'] },
