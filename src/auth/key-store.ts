@@ -158,6 +158,16 @@ export class KeyStore {
     return infoOfRow(row);
   }
 
+  /** Whether the table answers (at start: a missing `semgate keys init` shows in the log, not as 503s later). */
+  async check(): Promise<string | null> {
+    try {
+      await this.sql.list({ limit: 1 });
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
   stats(): { found: number; missing: number; lookups: number } {
     return { found: this.found.size, missing: this.missing.size, lookups: this.lookups };
   }

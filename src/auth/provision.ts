@@ -33,10 +33,24 @@ function objectBody(body: unknown, allowed: readonly string[]): Body {
 function tenantOf(b: Body, catalog: Catalog): string {
   const t = b['tenant'];
   if (typeof t !== 'string' || !TENANT_ID_PATTERN.test(t)) throw invalid('tenant', '`tenant` is required: 1 to 64 letters, digits, _ or -.');
-  const other = [...catalog.tenants.keys(), ...new Set([...catalog.apiKeys].map((k) => k.tenant))]
-    .find((x) => x !== null && x !== t && x.toLowerCase() === t.toLowerCase());
-  if (other) throw tenantCaseConflict(t, other);
+  const other = fileTenants(catalog).get(t.toLowerCase());
+  if (other !== undefined && other !== t) throw tenantCaseConflict(t, other);
   return t;
+}
+
+const tenantsOfFile = new WeakMap<Catalog, ReadonlyMap<string, string>>();
+
+/** The tenant ids of api-keys.yaml by their lowercase form (worked out once per catalog). */
+function fileTenants(catalog: Catalog): ReadonlyMap<string, string> {
+  let m = tenantsOfFile.get(catalog);
+  if (!m) {
+    const ids = new Map<string, string>();
+    for (const id of catalog.tenants.keys()) ids.set(id.toLowerCase(), id);
+    for (const k of catalog.apiKeys) if (k.tenant !== null) ids.set(k.tenant.toLowerCase(), k.tenant);
+    m = ids;
+    tenantsOfFile.set(catalog, m);
+  }
+  return m;
 }
 
 export function tenantCaseConflict(tenant: string, other: string): GatewayError {

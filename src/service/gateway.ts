@@ -167,7 +167,9 @@ export class Gateway {
 
   /** Opens every shared source once (the demo builds its data), so the first query is not slow. */
   async warmUp(): Promise<void> {
-    const { catalog, registry } = this.state;
+    const { catalog, registry, auth } = this.state;
+    const storeProblem = await auth.store?.check();
+    if (storeProblem) this.logger.warn({ table: auth.store!.sql.table, err: storeProblem }, 'key store not usable yet (is its table created? `semgate keys init`): unknown keys get 503 until it is');
     await Promise.all([...catalog.sources.values()].filter((s) => !s.perTenant).map(async (s) => {
       try {
         await registry.ping(s.name);

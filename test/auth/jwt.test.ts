@@ -147,6 +147,11 @@ describe('JWT verification without a JWKS', () => {
     await expect(v.verify(await sign({}, { alg: 'HS256', key: new TextEncoder().encode(pem) }))).rejects.toMatchObject({ status: 401 });
   });
 
+  it('a key set that cannot be fetched is a 503 (retry), not a 401', async () => {
+    const v = new TokenVerifier(settings({ kind: 'jwks', url: 'http://127.0.0.1:1/jwks.json' }, ['RS256']), null);
+    await expect(v.verify(await sign({}))).rejects.toMatchObject({ status: 503, code: 'auth.jwks_unavailable' });
+  });
+
   it('an HMAC secret verifies HS256 only', async () => {
     const secret = 'x'.repeat(40);
     const v = new TokenVerifier(settings({ kind: 'secret', secret }, ['HS256']), null);
