@@ -21,6 +21,8 @@ export interface AuditEvent {
   bytes: number | null;
   cache_hit: boolean | null;
   duration_ms: number;
+  /** Admin calls on keys and guest tokens: the id acted on (never the key). */
+  target_key_id?: string;
 }
 
 export interface AuditStatus {

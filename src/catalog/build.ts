@@ -2,10 +2,11 @@
  * Raw, fully validated YAML data -> the frozen `Catalog`. Runs only when no check found an
  * error, so the raw shapes below are guaranteed by the JSON Schemas and the semantic checks.
  */
-import type { ApiKey, Catalog, GatewaySettings, Dataset, Dimension, Join, Metric, MetricFormula, Reached, Relationship, Segment, Source, SourceType, TenantLayout, TenantSettings, TimeGrain, DimensionType, MetricType } from './types.ts';
+import type { Catalog, GatewaySettings, GuestTokenSettings, JwtAlgorithm, JwtSettings, KeyStoreSettings, Dataset, Dimension, Join, Metric, MetricFormula, Reached, Relationship, Segment, Source, SourceType, TenantLayout, TenantSettings, TimeGrain, DimensionType, MetricType } from './types.ts';
 import { isAbsolute, resolve } from 'node:path';
 import type { SourceFacts } from './check-sources.ts';
 import { keyHashOf } from './check-api-keys.ts';
+import { KeyTable, type KeyEntry } from './key-table.ts';
 import { asIdent, declaredLayouts, expandMetrics, metricRefs, parseExpiry, parseTableRef, TENANT_ID_PLACEHOLDER } from './rules.ts';
 import { narrowFieldRoles } from './field-roles.ts';
 import { walkJoins } from './join-graph.ts';
@@ -50,10 +51,19 @@ interface RawSettings {
   server?: { trusted_proxies?: string[] };
   odata?: { api_key_param?: string; max_page_size?: number; skiptoken_secret?: string };
 }
+interface RawTokens {
+  key_store?: { source: string; table?: string; cache_ttl?: number; cache_max?: number };
+  jwt?: {
+    issuer?: string; audience?: string | string[]; jwks_url?: string; public_key?: string; secret?: string;
+    algorithms: JwtAlgorithm[]; claims?: { tenant?: string; role?: string; filters?: string; datasets?: string };
+    default_role?: string; max_ttl?: number; clock_skew?: number; jwks_cache_ttl?: number;
+  };
+  guest_tokens?: { secret: string; ttl?: number; max_ttl?: number };
+}
 export interface RawConfig {
   catalog: { datasets: RawDataset[] };
   sources: { sources: RawSource[] } & RawSettings;
-  apiKeys: { api_keys?: RawApiKey[]; defaults?: { rate_limit?: string }; tenants?: Record<string, { schema?: string; rate_limit?: string }> };
+  apiKeys: { api_keys?: RawApiKey[]; defaults?: { rate_limit?: string }; tenants?: Record<string, { schema?: string; rate_limit?: string }> } & RawTokens;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -82,7 +92,10 @@ export function buildCatalog(raw: RawConfig, sourceFacts: ReadonlyMap<string, So
   const catalog: Catalog = {
     datasets,
     sources,
-    apiKeys: (raw.apiKeys.api_keys ?? []).map(buildApiKey),
+    apiKeys: new KeyTable((raw.apiKeys.api_keys ?? []).map(buildApiKey)),
+    keyStore: buildKeyStore(raw.apiKeys.key_store),
+    jwt: buildJwt(raw.apiKeys.jwt),
+    guestTokens: buildGuestTokens(raw.apiKeys.guest_tokens),
     defaults: { rateLimit: raw.apiKeys.defaults?.rate_limit ?? null },
     tenants,
     settings: buildSettings(raw.sources, dir),
@@ -251,11 +264,10 @@ function buildJoin(j: RawJoin): Join {
   };
 }
 
-function buildApiKey(k: RawApiKey): ApiKey {
+function buildApiKey(k: RawApiKey): KeyEntry {
   const hash = keyHashOf(k as unknown as Record<string, unknown>);
   if (!hash) throw new Error('api key without key or key_hash'); // checked before build
   return {
-    id: `k_${hash.toString('hex').slice(0, 12)}`,
     hash,
     tenant: k.tenant ?? null,
     role: k.role,
@@ -267,4 +279,51 @@ function buildApiKey(k: RawApiKey): ApiKey {
     explain: k.explain ?? false,
     plaintext: k.key !== undefined,
   };
+}
+
+export const TOKEN_DEFAULTS = {
+  keyStoreTable: 'semgate_api_keys',
+  keyStoreCacheTtl: 30,
+  keyStoreCacheMax: 100_000,
+  claims: { tenant: 'tenant_id', role: 'role', filters: 'filters', datasets: 'datasets' },
+  defaultRole: 'viewer',
+  jwtMaxTtl: 3600,
+  clockSkew: 30,
+  jwksCacheTtl: 600,
+  guestTtl: 300,
+  guestMaxTtl: 3600,
+} as const;
+
+function buildKeyStore(k: RawTokens['key_store']): KeyStoreSettings | null {
+  if (!k) return null;
+  const parsed = parseTableRef(k.table ?? TOKEN_DEFAULTS.keyStoreTable);
+  if ('error' in parsed) throw new Error(parsed.error); // checked before build
+  return {
+    source: k.source,
+    table: parsed.ref,
+    cacheTtlSeconds: k.cache_ttl ?? TOKEN_DEFAULTS.keyStoreCacheTtl,
+    cacheMax: k.cache_max ?? TOKEN_DEFAULTS.keyStoreCacheMax,
+  };
+}
+
+function buildJwt(j: RawTokens['jwt']): JwtSettings | null {
+  if (!j) return null;
+  const verifyWith: JwtSettings['verifyWith'] = j.jwks_url !== undefined ? { kind: 'jwks', url: j.jwks_url }
+    : j.public_key !== undefined ? { kind: 'public_key', pem: j.public_key } : { kind: 'secret', secret: j.secret! };
+  return {
+    issuer: j.issuer ?? null,
+    audience: j.audience ?? null,
+    verifyWith,
+    algorithms: [...j.algorithms],
+    claims: { ...TOKEN_DEFAULTS.claims, ...j.claims },
+    defaultRole: j.default_role ?? TOKEN_DEFAULTS.defaultRole,
+    maxTtlSeconds: j.max_ttl ?? TOKEN_DEFAULTS.jwtMaxTtl,
+    clockSkewSeconds: j.clock_skew ?? TOKEN_DEFAULTS.clockSkew,
+    jwksCacheTtlSeconds: j.jwks_cache_ttl ?? TOKEN_DEFAULTS.jwksCacheTtl,
+  };
+}
+
+function buildGuestTokens(g: RawTokens['guest_tokens']): GuestTokenSettings | null {
+  if (!g) return null;
+  return { secret: g.secret, ttlSeconds: g.ttl ?? TOKEN_DEFAULTS.guestTtl, maxTtlSeconds: g.max_ttl ?? TOKEN_DEFAULTS.guestMaxTtl };
 }

@@ -8,12 +8,18 @@ import { sha256 } from '../digest.ts';
 
 const KEY_HASH = /^sha256:([0-9a-fA-F]{64})$/;
 
+/** SHA-256 of a key entry in lowercase hex: hashed from `key`, or read from `key_hash`; null if neither is usable. */
+export function keyHexOf(item: RawObject): string | null {
+  const key = str(item['key']);
+  if (key !== undefined && key !== '') return sha256(key).toString('hex');
+  const m = KEY_HASH.exec(str(item['key_hash']) ?? '');
+  return m ? m[1]!.toLowerCase() : null;
+}
+
 /** SHA-256 of a key entry: hashed from `key`, or decoded from `key_hash`; null if neither is usable. */
 export function keyHashOf(item: RawObject): Buffer | null {
-  const key = str(item['key']);
-  if (key !== undefined && key !== '') return sha256(key);
-  const m = KEY_HASH.exec(str(item['key_hash']) ?? '');
-  return m ? Buffer.from(m[1]!, 'hex') : null;
+  const hex = keyHexOf(item);
+  return hex === null ? null : Buffer.from(hex, 'hex');
 }
 
 /** `catalog` is null when catalog.yaml could not be read: cross-file checks are skipped then. */
@@ -31,9 +37,8 @@ export function checkApiKeys(raw: unknown, catalog: CatalogFacts | null, sink: I
       sink.warning(at('key'), 'plaintext key in the file: store `key_hash: "sha256:<hex of its SHA-256>"` instead, so the file no longer holds the secret.', { key: true });
     }
 
-    const hash = keyHashOf(item);
-    if (hash) {
-      const hex = hash.toString('hex');
+    const hex = keyHexOf(item);
+    if (hex !== null) {
       const first = seen.get(hex);
       // Never echo the key itself: messages end up in logs.
       if (first !== undefined) {
@@ -65,6 +70,27 @@ export function checkApiKeys(raw: unknown, catalog: CatalogFacts | null, sink: I
 
     if (catalog) checkAllowedDatasets(item, at, catalog, sink);
   }
+  checkTenantCase(raw, sink);
+}
+
+/**
+ * Tenant ids that differ only by case (`ACME`, `acme`) are refused: a case-insensitive
+ * collation (MySQL's default) or schema name would give one of them the other's rows.
+ */
+function checkTenantCase(raw: unknown, sink: IssueSink): void {
+  const first = new Map<string, { id: string; path: (string | number)[] }>();
+  const see = (id: string | undefined, path: (string | number)[], key = false): void => {
+    if (id === undefined) return;
+    const seen = first.get(id.toLowerCase());
+    if (!seen) {
+      first.set(id.toLowerCase(), { id, path });
+    } else if (seen.id !== id) {
+      const line = sink.positionOf(seen.path, { key: seen.path[0] === 'tenants' }).line;
+      sink.error(path, `tenant \`${id}\` differs only by case from \`${seen.id}\` (line ${line}): tenant ids must differ by more than case, or one tenant could read the other's rows where names are compared without case. Use one spelling.`, { key });
+    }
+  };
+  for (const { item, index } of objects(obj(raw)?.['api_keys'])) see(str(item['tenant']), ['api_keys', index, 'tenant']);
+  for (const id of Object.keys(obj(obj(raw)?.['tenants']) ?? {})) see(id, ['tenants', id], true);
 }
 
 function checkAllowedDatasets(item: RawObject, at: (...r: (string | number)[]) => (string | number)[], catalog: CatalogFacts, sink: IssueSink): void {

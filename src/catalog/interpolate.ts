@@ -35,7 +35,7 @@ export function interpolateDocument(doc: Document, env: NodeJS.ProcessEnv, text:
       const start = node.range?.[0] ?? 0;
       const end = node.range?.[1] ?? text.length;
       const source = text.slice(start, end);
-      node.value = replaceAll(node.value, (token, message) => {
+      node.value = interpolateText(node.value, env, (token, message) => {
         // Point at the token itself: in a multi-line SQL block it may be lines below the key.
         const offset = source.indexOf(token);
         sink.error(path, message, { at: sink.positionAtOffset(offset >= 0 ? start + offset : start) });
@@ -43,22 +43,26 @@ export function interpolateDocument(doc: Document, env: NodeJS.ProcessEnv, text:
       touched.add(pointerOf(path));
     }
   }
+}
 
-  function replaceAll(value: string, report: (token: string, message: string) => void): string {
-    return value.replace(REFERENCE_START, (token: string, inner: string) => {
-      const m = token.endsWith('}') ? STRICT.exec(inner) : null;
-      if (!m) {
-        report(token, `\`${token}\` is not a valid variable reference: write \${NAME} or \${NAME:-default} (letters, digits and _ only).`);
-        return token;
-      }
-      const name = m[1] ?? '';
-      const fallback = m[2];
-      const set = env[name];
-      // Like the shell: `:-` also replaces a variable that is set but empty.
-      if (set !== undefined && (set !== '' || fallback === undefined)) return set;
-      if (fallback !== undefined) return fallback;
-      report(token, `environment variable ${name} is not set: set it, or give a default with \${${name}:-value}.`);
+/**
+ * `${VAR}` and `${VAR:-default}` in one text; `report` is told of each reference that is
+ * malformed or names an unset variable without a default (that token is then kept).
+ */
+export function interpolateText(value: string, env: NodeJS.ProcessEnv, report: (token: string, message: string) => void): string {
+  return value.replace(REFERENCE_START, (token: string, inner: string) => {
+    const m = token.endsWith('}') ? STRICT.exec(inner) : null;
+    if (!m) {
+      report(token, `\`${token}\` is not a valid variable reference: write \${NAME} or \${NAME:-default} (letters, digits and _ only).`);
       return token;
-    });
-  }
+    }
+    const name = m[1] ?? '';
+    const fallback = m[2];
+    const set = env[name];
+    // Like the shell: `:-` also replaces a variable that is set but empty.
+    if (set !== undefined && (set !== '' || fallback === undefined)) return set;
+    if (fallback !== undefined) return fallback;
+    report(token, `environment variable ${name} is not set: set it, or give a default with \${${name}:-value}.`);
+    return token;
+  });
 }

@@ -8,9 +8,10 @@ import { buildCatalog, type RawConfig } from './build.ts';
 import { checkApiKeys } from './check-api-keys.ts';
 import { checkCatalog } from './check-catalog.ts';
 import { checkSources } from './check-sources.ts';
+import { checkTokens } from './check-tokens.ts';
 import type { ConfigFileKind } from './schema-check.ts';
 import type { Catalog, ConfigIssue } from './types.ts';
-import { readConfigFile } from './yaml-file.ts';
+import { readConfigFile, type ParsedFile } from './yaml-file.ts';
 
 export const CONFIG_FILES: Readonly<Record<ConfigFileKind, string>> = {
   catalog: 'catalog.yaml',
@@ -40,13 +41,24 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
 
   const sources = await readConfigFile('sources', fileOf('sources'), env, issues);
   const catalog = await readConfigFile('catalog', fileOf('catalog'), env, issues);
-  const apiKeys = await readConfigFile('apiKeys', fileOf('apiKeys'), env, issues);
+  // A large api-keys.yaml takes the fast path when it is correct (fast-yaml.ts).
+  let apiKeys = await readConfigFile('apiKeys', fileOf('apiKeys'), env, issues, { fast: true });
 
   // Semantic checks run on whatever parsed, even past schema errors, to report everything in
   // one pass; cross-file checks are skipped when the other file could not be parsed at all.
   const sourceFacts = sources.data !== null ? checkSources(sources.data, dirname(fileOf('sources')), sources.sink) : null;
   const catalogFacts = catalog.data !== null ? checkCatalog(catalog.data, sourceFacts, catalog.sink) : null;
-  if (apiKeys.data !== null) checkApiKeys(apiKeys.data, catalogFacts, apiKeys.sink);
+  const checkKeys = (file: ParsedFile): void => {
+    if (file.data === null) return;
+    checkApiKeys(file.data, catalogFacts, file.sink);
+    checkTokens(file.data, sourceFacts, file.sink);
+  };
+  checkKeys(apiKeys);
+  if (apiKeys.fastFindings !== undefined && apiKeys.fastFindings.length > 0) {
+    // A finding without a line is no use: read the file again with positions, and check again.
+    apiKeys = await readConfigFile('apiKeys', fileOf('apiKeys'), env, issues);
+    checkKeys(apiKeys);
+  }
 
   const order = [fileOf('catalog'), fileOf('sources'), fileOf('apiKeys')];
   issues.sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || a.line - b.line || a.column - b.column);

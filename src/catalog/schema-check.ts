@@ -20,7 +20,7 @@ const SCHEMA_FILES: Record<ConfigFileKind, string> = {
 export const TOP_LEVEL_HINT: Record<ConfigFileKind, string> = {
   catalog: 'a `datasets:` list',
   sources: 'a `sources:` list',
-  apiKeys: 'an `api_keys:` list (and optionally `defaults:` and `tenants:`)',
+  apiKeys: 'an `api_keys:` list (and optionally `defaults:`, `tenants:`, `key_store:`, `jwt:` and `guest_tokens:`)',
 };
 
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false });
@@ -92,7 +92,7 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'empty',
 };
 
-const SECRET_FIELDS = new Set(['key', 'key_hash', 'password']);
+const SECRET_FIELDS = new Set(['key', 'key_hash', 'password', 'secret', 'public_key']);
 
 interface Explained {
   path: FieldPath;

@@ -1,3 +1,5 @@
+import type { KeyTable } from './key-table.ts';
+
 /**
  * The loaded, validated configuration: what `loadConfig` returns and every later stage reads.
  * Everything here is frozen after load. Identifiers in it (table parts, column names, tenant
@@ -152,7 +154,14 @@ export interface Source {
   readonly initSql: string | null;
 }
 
-export interface ApiKey {
+/** Whose rate limits a request spends: a key entry (of the file or the store), or a token's subject. */
+export interface RateSubject {
+  readonly id: string;
+  readonly tenant: string | null;
+  readonly rateLimit: string | null;
+}
+
+export interface ApiKey extends RateSubject {
   /** A short non-secret id for logs and audit: `k_` + the first 12 hex of the SHA-256. */
   readonly id: string;
   /** SHA-256 of the key. */
@@ -196,10 +205,52 @@ export interface GatewaySettings {
   };
 }
 
+/** `key_store:` of api-keys.yaml: keys in a PostgreSQL table shared by every replica. */
+export interface KeyStoreSettings {
+  /** A postgres source of sources.yaml (not one per tenant). */
+  readonly source: string;
+  readonly table: TableRef;
+  readonly cacheTtlSeconds: number;
+  /** Looked-up keys remembered at most; misses get a tenth of it. */
+  readonly cacheMax: number;
+}
+
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** `jwt:` of api-keys.yaml: tokens signed by the customer's identity provider. */
+export interface JwtSettings {
+  readonly issuer: string | null;
+  readonly audience: string | readonly string[] | null;
+  /** Exactly one way to check a signature (the loader refuses anything else). */
+  readonly verifyWith:
+    | { readonly kind: 'jwks'; readonly url: string }
+    | { readonly kind: 'public_key'; readonly pem: string }
+    | { readonly kind: 'secret'; readonly secret: string };
+  readonly algorithms: readonly JwtAlgorithm[];
+  /** Claim names: tenant, role, filters, datasets. */
+  readonly claims: { readonly tenant: string; readonly role: string; readonly filters: string; readonly datasets: string };
+  readonly defaultRole: string;
+  readonly maxTtlSeconds: number;
+  readonly clockSkewSeconds: number;
+  readonly jwksCacheTtlSeconds: number;
+}
+
+/** `guest_tokens:` of api-keys.yaml: tokens this gateway mints for embedded dashboards. */
+export interface GuestTokenSettings {
+  readonly secret: string;
+  readonly ttlSeconds: number;
+  readonly maxTtlSeconds: number;
+}
+
 export interface Catalog {
   readonly datasets: ReadonlyMap<string, Dataset>;
   readonly sources: ReadonlyMap<string, Source>;
-  readonly apiKeys: readonly ApiKey[];
+  /** The keys of api-keys.yaml, held compactly (a million fit in a few tens of MB). */
+  readonly apiKeys: KeyTable;
+  readonly keyStore: KeyStoreSettings | null;
+  readonly jwt: JwtSettings | null;
+  readonly guestTokens: GuestTokenSettings | null;
   readonly defaults: { readonly rateLimit: string | null };
   readonly tenants: ReadonlyMap<string, TenantSettings>;
   readonly settings: GatewaySettings;

@@ -9,6 +9,7 @@ import { IssueSink } from './positions.ts';
 import { interpolateDocument } from './interpolate.ts';
 import { checkSchema, normaliseDates, TOP_LEVEL_HINT, type ConfigFileKind } from './schema-check.ts';
 import type { ConfigIssue } from './types.ts';
+import { readFast } from './fast-yaml.ts';
 
 export interface ParsedFile {
   readonly sink: IssueSink;
@@ -16,6 +17,11 @@ export interface ParsedFile {
   readonly data: unknown;
   /** False when the YAML or the schema had errors (semantic checks still run, defensively). */
   readonly valid: boolean;
+  /**
+   * Read by the fast path (fast-yaml.ts): the sink has no positions and collects here, and
+   * any finding of the checks that follow means the file must be read again the slow way.
+   */
+  readonly fastFindings?: ConfigIssue[];
 }
 
 const SYNTAX_HINTS: Partial<Record<string, string>> = {
@@ -31,6 +37,7 @@ export async function readConfigFile(
   file: string,
   env: NodeJS.ProcessEnv,
   issues: ConfigIssue[],
+  opts: { fast?: boolean } = {},
 ): Promise<ParsedFile> {
   let text: string;
   try {
@@ -45,6 +52,9 @@ export async function readConfigFile(
     }
     return { sink, data: null, valid: false };
   }
+
+  const fast = opts.fast ? readFast(kind, file, text, env) : null;
+  if (fast) return { sink: fast.sink, data: fast.data, valid: true, fastFindings: fast.scratch };
 
   const lineCounter = new LineCounter();
   // `merge`: administrators share settings between entries with `<<: *defaults`.

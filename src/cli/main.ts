@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../catalog/load.ts';
 import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
 import type { Catalog } from '../catalog/types.ts';
@@ -8,7 +9,7 @@ import { GatewayError } from '../errors.ts';
 import type { Principal } from '../query/types.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { executePrepared, prepareQuery } from '../service/query.ts';
-import { createKey } from './keys.ts';
+import { keysCommand } from './keys.ts';
 import { serveCommand } from './serve.ts';
 import { formatTable } from './table.ts';
 
@@ -17,8 +18,14 @@ const USAGE = `semgate <command> [options]
 Commands:
   serve   [--port N] [--host H] [--watch]       serve on port N (default $PORT or 8080); --watch reloads
                                                 when a YAML file changes (SIGHUP always does)
-  keys create --role R [--tenant T] [--expires ISO] [--description TEXT]
-                                                print a new random key and its key_hash entry
+  keys create --role R [--tenant T] [--expires ISO] [--description TEXT] [--rate-limit N/minute] [--datasets a,b]
+                                                a new random key: stored in the key store when
+                                                api-keys.yaml has \`key_store:\`, else printed with
+                                                its key_hash entry for the file
+  keys init                                     create the key store's table (idempotent)
+  keys list [--tenant T] [--limit N] [--after ID]   the keys (file and store), without secrets
+  keys rotate ID [--grace SECONDS]              a new key; the old one works for the grace period
+  keys revoke ID                                revoke a store key on every replica
   validate [--config DIR]                       check catalog.yaml, sources.yaml, api-keys.yaml
   compile --key KEY [--tenant T] '<query json>' print the SQL and parameters that would run
   query   --key KEY [--tenant T] '<query json>' run a query and print a table (--json for JSON)
@@ -63,7 +70,8 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string' }, key: { type: 'string' }, tenant: { type: 'string' },
       json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       port: { type: 'string' }, host: { type: 'string' }, role: { type: 'string' }, watch: { type: 'boolean' },
-      expires: { type: 'string' }, description: { type: 'string' },
+      expires: { type: 'string' }, description: { type: 'string' }, 'rate-limit': { type: 'string' }, datasets: { type: 'string' },
+      grace: { type: 'string' }, limit: { type: 'string' }, after: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -80,12 +88,15 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'keys': {
-      if (rest[0] !== 'create' || !values.role) {
-        process.stderr.write('usage: semgate keys create --role R [--tenant T] [--expires ISO] [--description TEXT]\n');
-        return 1;
-      }
-      process.stdout.write(`${createKey({ role: values.role, tenant: values.tenant, expires: values.expires, description: values.description })}\n`);
-      return 0;
+      // Without `key_store:` in api-keys.yaml, `keys create` prints an entry for the file and
+      // needs no configuration at all (nor the time to load one).
+      const storeConfigured = /^key_store:/m.test(await readFile(path.join(dir, 'api-keys.yaml'), 'utf8').catch(() => ''));
+      const { catalog, issues } = rest[0] === 'create' && !storeConfigured ? { catalog: null, issues: [] } : await loadConfig(dir);
+      if (!catalog && rest[0] !== 'create') process.stderr.write(`${formatIssues(issues.filter((i) => i.severity === 'error'))}\n`);
+      return keysCommand(catalog, rest[0], rest.slice(1), {
+        tenant: values.tenant, role: values.role, expires: values.expires, description: values.description, rateLimit: values['rate-limit'],
+        datasets: values.datasets, grace: values.grace, limit: values.limit, after: values.after, json: values.json,
+      }, (text) => process.stdout.write(`${text}\n`));
     }
     case 'validate': {
       const { catalog, issues } = await loadConfig(dir);

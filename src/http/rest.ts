@@ -9,6 +9,7 @@ import { HISTORY_DAYS, type UsageReport } from '../observability/usage.ts';
 import type { SharedUsage } from '../observability/shared-usage.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvStream } from './csv.ts';
+import { adminKeyRoutes } from './admin-keys.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { askedNoCache, detailOf, notePrepared, readJsonBody, sendJson, sendText } from '../web/body.ts';
 
@@ -166,6 +167,8 @@ export function restRoutes(): Hono<GatewayEnv> {
     }
     return sendJson(c, { status: 'reloaded', summary: r.summary, kept_sources: r.keptSources });
   });
+
+  app.route('/', adminKeyRoutes()); // under the /v1/* guard above
 
   app.get('/v1/admin/usage', async (c) => {
     requireAdmin(c);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { ApiKey, Catalog } from '../catalog/types.ts';
+import type { Catalog, RateSubject } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 
 export interface Rate {
@@ -39,8 +39,8 @@ type Check = [limiter: RateLimiterAbstract, id: string, rate: Rate];
  */
 export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
-  /** Per key entry (a reload makes new entries, so old ones simply fall away). */
-  private readonly checks = new WeakMap<ApiKey, Check[]>();
+  /** Per key entry or token subject (a reload makes new entries, so old ones simply fall away). */
+  private readonly checks = new WeakMap<RateSubject, Check[]>();
   constructor(private readonly redis: Redis | null, private readonly prefix = 'sg:rl') {}
 
   private limiter(scope: 'key' | 'tenant', rate: Rate): RateLimiterAbstract {
@@ -57,14 +57,14 @@ export class RateLimits {
   }
 
   /** Which limits apply to a key: its own (else its tenant's, else the default), and its tenant's across keys. */
-  static ratesFor(catalog: Catalog, key: ApiKey): { key: Rate | null; tenant: Rate | null } {
+  static ratesFor(catalog: Catalog, key: RateSubject): { key: Rate | null; tenant: Rate | null } {
     const tenantRate = key.tenant === null ? undefined : catalog.tenants.get(key.tenant)?.rateLimit;
     const keyRate = key.rateLimit ?? tenantRate ?? catalog.defaults.rateLimit;
     return { key: keyRate ? parseRate(keyRate) : null, tenant: tenantRate ? parseRate(tenantRate) : null };
   }
 
   /** The limiters a key's requests go through, worked out once per key and configuration. */
-  private checksFor(catalog: Catalog, key: ApiKey): readonly Check[] {
+  private checksFor(catalog: Catalog, key: RateSubject): readonly Check[] {
     let checks = this.checks.get(key);
     if (!checks) {
       const rates = RateLimits.ratesFor(catalog, key);
@@ -77,7 +77,7 @@ export class RateLimits {
   }
 
   /** Takes one point from each limit that applies; a 429 GatewayError when any is spent. */
-  async consume(catalog: Catalog, key: ApiKey): Promise<RateLimitState | null> {
+  async consume(catalog: Catalog, key: RateSubject): Promise<RateLimitState | null> {
     const checks = this.checksFor(catalog, key);
     if (checks.length === 0) return null;
     let tightest: RateLimitState | null = null;

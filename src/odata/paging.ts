@@ -24,7 +24,7 @@ export function tokenSecret(catalog: Catalog): Buffer {
   let s = secrets.get(catalog);
   if (!s) {
     const configured = process.env.SEMGATE_ODATA_SECRET ?? catalog.settings.odata.skiptokenSecret;
-    const material = configured ?? `semgate-skiptoken:${catalog.apiKeys.map((k) => k.hash.toString('hex')).sort().join(',')}`;
+    const material = configured ?? `semgate-skiptoken:${catalog.apiKeys.digestMaterial()}`;
     s = sha256(material);
     secrets.set(catalog, s);
   }

@@ -19,7 +19,7 @@ const ODATA_RESPONSES: [string, string][] = [
   ['NotFound', 'No entity set of that name (an unknown dataset).'],
   ['TooManyRequests', 'The key or tenant is over its rate limit.'],
   ['InternalError', 'An unexpected failure; the message says only the request id (details are in the log).'],
-  ['ServiceUnavailable', 'The source is unreachable, or its connection pool\'s queue is full.'],
+  ['ServiceUnavailable', 'The source is unreachable, or its connection pool\'s queue is full; or the key store or identity provider cannot be reached to check the credential.'],
   ['GatewayTimeout', 'The query ran past the dataset\'s timeout_ms and was cancelled in the database.'],
 ];
 export const odataResponses = (): Json => Object.fromEntries(ODATA_RESPONSES.map(([name, description]) => {
@@ -29,7 +29,7 @@ export const odataResponses = (): Json => Object.fromEntries(ODATA_RESPONSES.map
 const ODATA_STATUS: Record<string, string> = {
   400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
 };
-const odataKeyed = (...more: string[]): Json => Object.fromEntries(['400', '401', '403', '429', '500', ...more].map((status) => [status, ref('responses', `OData${ODATA_STATUS[status]!}`)]));
+const odataKeyed = (...more: string[]): Json => Object.fromEntries(['400', '401', '403', '429', '500', '503', ...more].map((status) => [status, ref('responses', `OData${ODATA_STATUS[status]!}`)]));
 const odataOk = (description: string, content: Json, extraHeaders: Json = {}): Json => ({
   description, headers: { ...successHeaders(), ...ODATA_VERSION, ...extraHeaders }, content,
 });
@@ -88,7 +88,7 @@ export function odataPaths(): Json {
         description: 'Without $select or $apply: every dimension and metric the key may see, grouped by all dimensions. Server-driven paging: when more rows follow, `@odata.nextLink` carries the next page (page size from `Prefer: odata.maxpagesize`, default 5,000).',
         parameters: [ENTITY_SET, ...ODATA_PARAMS, ...KEY_PARAMS],
         responses: {
-          ...odataKeyed('404', '503', '504'),
+          ...odataKeyed('404', '504'),
           200: odataOk('A page of rows.', { [ODATA_JSON]: { schema: ref('schemas', 'ODataCollection') } }, {
             'Preference-Applied': header('When Prefer: odata.maxpagesize was sent: the page size used.', { type: 'string', pattern: '^odata\\.maxpagesize=[1-9][0-9]*$' }, false),
           }),
@@ -101,7 +101,7 @@ export function odataPaths(): Json {
         description: 'The rows $filter and $apply leave (other options are parsed but do not change the count, as OData says).',
         parameters: [ENTITY_SET, FILTER, APPLY, ...KEY_PARAMS],
         responses: {
-          ...odataKeyed('404', '503', '504'),
+          ...odataKeyed('404', '504'),
           200: odataOk('The count.', { 'text/plain': { schema: { type: 'string', pattern: '^(0|[1-9][0-9]*)$' } } }),
         },
       },

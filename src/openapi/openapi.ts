@@ -48,6 +48,8 @@ const RESPONSE_SCHEMAS = {
   DatasetDetail: 'dataset-detail', CompiledSql: 'compiled-sql', Usage: 'usage', AdminUsage: 'admin-usage',
   Health: 'health', Ready: 'ready', PurgeRequest: 'purge-request', PurgeResult: 'purge-result', ReloadResult: 'reload-result',
   ODataError: 'odata-error', ODataServiceDocument: 'odata-service-document', ODataCollection: 'odata-collection',
+  KeyFields: 'key-fields', KeyInfo: 'key-info', KeyList: 'key-list', CreatedKey: 'created-key', KeyRequest: 'key-request',
+  RotateRequest: 'rotate-request', GuestTokenRequest: 'guest-token-request', GuestToken: 'guest-token',
 } as const;
 
 function ok(description: string, schemaName: string, extraContent: Json = {}, extraHeaders: Json = {}, keyed = true): Json {
@@ -58,10 +60,17 @@ function ok(description: string, schemaName: string, extraContent: Json = {}, ex
   };
 }
 
-/** The statuses every keyed endpoint can answer besides its own. */
+/**
+ * The statuses every keyed endpoint can answer besides its own (503: a key store or an
+ * identity provider that cannot be reached to check the credential).
+ */
 const keyed = (...more: [string, string][]): Json => Object.fromEntries([
-  ['400', 'BadRequest'], ['401', 'Unauthorized'], ['403', 'Forbidden'], ['429', 'TooManyRequests'], ['500', 'InternalError'], ...more,
+  ['400', 'BadRequest'], ['401', 'Unauthorized'], ['403', 'Forbidden'], ['429', 'TooManyRequests'], ['500', 'InternalError'],
+  ['503', 'ServiceUnavailable'], ...more,
 ].map(([status, name]) => [status, ref('responses', name!)]));
+
+const jsonBody = (schema: string, required = true): Json => ({ required, content: { 'application/json': { schema: ref('schemas', schema) } } });
+const KEY_ID_PARAM = { name: 'id', in: 'path', required: true, description: 'A key id (`k_` and 12 hex digits).', schema: { type: 'string' } };
 
 const queryBody = (example: Json): Json => ({
   required: true,
@@ -225,6 +234,7 @@ function paths(): Json {
         responses: { ...keyed(['413', 'PayloadTooLarge']), 200: ok('The new configuration serves.', 'ReloadResult') },
       },
     },
+    ...adminKeyPaths(),
     '/v1/admin/usage': {
       get: {
         operationId: 'adminUsage', tags: ['usage'], summary: 'Usage of every tenant (admin keys)',
@@ -233,6 +243,56 @@ function paths(): Json {
     },
     ...odataPaths(),
     ...portalPaths(),
+  };
+}
+
+/** Keys of the key store and guest tokens (src/http/admin-keys.ts); 409 where the gateway has none configured. */
+function adminKeyPaths(): Json {
+  const conflict = (d: string): [string, string] => ['409', d];
+  return {
+    '/v1/admin/keys': {
+      post: {
+        operationId: 'createKey', tags: ['admin'], summary: 'Create a key in the key store (admin keys)',
+        description: 'The plaintext `key` is in this answer only. 409: no `key_store:` is configured, or the tenant differs only by case from an existing one.',
+        parameters: KEY_PARAMS, requestBody: jsonBody('KeyRequest'),
+        responses: { ...keyed(['413', 'PayloadTooLarge'], conflict('Conflict')), 201: ok('The new key.', 'CreatedKey') },
+      },
+      get: {
+        operationId: 'listKeys', tags: ['admin'], summary: 'The keys, of the file and of the store, without secrets (admin keys)',
+        parameters: [
+          { name: 'tenant', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+          { name: 'source', in: 'query', required: false, schema: { enum: ['store', 'file'] } },
+          { name: 'limit', in: 'query', required: false, description: 'Store keys per page (default 100).', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'after', in: 'query', required: false, description: '`next_after` of the previous page.', schema: { type: 'string' } },
+          ...KEY_PARAMS,
+        ],
+        responses: { ...keyed(), 200: ok('A page of keys.', 'KeyList') },
+      },
+    },
+    '/v1/admin/keys/{id}/rotate': {
+      post: {
+        operationId: 'rotateKey', tags: ['admin'], summary: 'A new key for the same tenant and role; the old one works until the grace period ends',
+        description: 'Every replica sees the old key\'s new expiry at once (through Redis; else within cache_ttl). 409: a key of api-keys.yaml, a revoked or expired key, or no key store.',
+        parameters: [KEY_ID_PARAM, ...KEY_PARAMS], requestBody: jsonBody('RotateRequest', false),
+        responses: { ...keyed(['404', 'NotFound'], ['413', 'PayloadTooLarge'], conflict('Conflict')), 201: ok('The new key.', 'CreatedKey') },
+      },
+    },
+    '/v1/admin/keys/{id}': {
+      delete: {
+        operationId: 'revokeKey', tags: ['admin'], summary: 'Revoke a store key on every replica',
+        description: 'Refused on every replica within a second (with Redis) or cache_ttl. 409: a key of api-keys.yaml (revoke it there), or no key store.',
+        parameters: [KEY_ID_PARAM, ...KEY_PARAMS],
+        responses: { ...keyed(['404', 'NotFound'], conflict('Conflict')), 200: ok('The revoked key.', 'KeyInfo') },
+      },
+    },
+    '/v1/admin/guest-tokens': {
+      post: {
+        operationId: 'createGuestToken', tags: ['admin'], summary: 'Mint a short-lived token for one tenant, for embedding (admin keys)',
+        description: 'Its `filters` are ANDed into every query made with it (REST and OData) and can only narrow; a dataset a filter cannot apply to is refused. 409: `guest_tokens:` is not configured.',
+        parameters: KEY_PARAMS, requestBody: jsonBody('GuestTokenRequest'),
+        responses: { ...keyed(['413', 'PayloadTooLarge'], conflict('Conflict')), 201: ok('The token.', 'GuestToken') },
+      },
+    },
   };
 }
 

@@ -41,7 +41,7 @@ export const RATE_HEADERS = {
 
 export const COMPONENT_RESPONSES: Json = {
   BadRequest: problem(400, 'Malformed JSON, unknown dataset/field/operator/segment, wrong value type, limit over the dataset\'s max_rows, or an admin\'s X-Tenant-Id that is not a tenant id. `field` names the offending part.'),
-  Unauthorized: problem(401, 'No key, an unknown, disabled or expired key.', {
+  Unauthorized: problem(401, 'No key, an unknown, disabled or expired key, or a token (JWT, guest token) that is not accepted: the detail says why, never echoing it.', {
     'WWW-Authenticate': header('The ways to send a key.', { type: 'string', const: 'Basic realm="semgate", Bearer' }),
   }),
   Forbidden: problem(403, 'The key\'s role may not see that dataset or field, the endpoint needs an admin key, or a non-admin key sent X-Tenant-Id.'),
@@ -54,7 +54,8 @@ export const COMPONENT_RESPONSES: Json = {
     'RateLimit-Reset': { ...RATE_HEADERS.RateLimitReset, required: true },
   }),
   InternalError: problem(500, 'An unexpected failure; the body says only the request id (details are in the log).'),
-  ServiceUnavailable: problem(503, 'The source is unreachable, or its connection pool\'s queue is full.', {
+  Conflict: problem(409, 'The request conflicts with how the gateway is configured (the detail says how).'),
+  ServiceUnavailable: problem(503, 'The source is unreachable, or its connection pool\'s queue is full; or the credential cannot be checked now (the key store or the identity provider\'s key set is unreachable). Never a 401: retry.', {
     'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 0 }),
   }),
   GatewayTimeout: problem(504, 'The query ran past the dataset\'s timeout_ms and was cancelled in the database.'),

@@ -5,6 +5,7 @@ import { checkJoinedVisible, datasetVisible, joinPath, resolveField, roleMaySee,
 import { conditionKind, conjuncts, splitFilters, toCondition } from './filters.ts';
 import { planMetricSpec } from './metrics.ts';
 import { resolveTenantScope } from './scope.ts';
+import { tokenConditions } from './token-filters.ts';
 import type { Condition, PlannedField, Principal, QueryPlan, SemanticQuery } from './types.ts';
 
 const DEFAULT_LIMIT = 1000;
@@ -76,6 +77,7 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
   }
 
   const { where, having } = splitFilters(q.filters ?? [], resolve, 'filters');
+  where.push(...tokenConditions(catalog, ds, principal)); // a token's row filters: only ever narrow
   (q.segments ?? []).forEach((ref, i) => {
     const path = `segments[${i}]`;
     const { ds: owner, rest, prefix } = splitRef(catalog, ds, ref);

@@ -63,6 +63,11 @@ export interface Principal {
   readonly isAdmin: boolean;
   /** Datasets this key is limited to, if any. */
   readonly allowedDatasets: readonly string[] | null;
+  /**
+   * A token's row filters (JWT or guest token): ANDed into every query by the planner, on
+   * top of the tenant predicate, so they can only narrow what the tenant sees.
+   */
+  readonly filters?: readonly QueryFilter[];
 }
 
 /** A filter value after type checking; dates and timestamps stay ISO strings. */

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { AuditLog, auditLogFor } from '../audit/index.ts';
-import { keyIndexFor, type KeyIndex } from '../auth/keys.ts';
+import { authenticatorFor, type Authenticator } from '../auth/authenticate.ts';
+import type { KeyIndex } from '../auth/keys.ts';
 import { QueryCache } from '../cache/query-cache.ts';
 import { loadConfig } from '../catalog/load.ts';
 import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
@@ -15,6 +16,8 @@ import { SourceRegistry } from '../sources/registry.ts';
 export interface GatewayState {
   readonly catalog: Catalog;
   readonly keys: KeyIndex;
+  /** The file's keys, and the key store and token verifiers when configured. */
+  readonly auth: Authenticator;
   readonly registry: SourceRegistry;
 }
 
@@ -24,8 +27,16 @@ export class ConfigError extends Error {
   }
 }
 
-export function stateFor(catalog: Catalog): GatewayState {
-  return { catalog, keys: keyIndexFor(catalog), registry: new SourceRegistry(catalog.sources) };
+/** `previous` lends its key store (pool and cache) when the new configuration names the same one. */
+export function stateFor(catalog: Catalog, previous: GatewayState | null = null): GatewayState {
+  const auth = authenticatorFor(catalog, previous?.auth ?? null);
+  return { catalog, keys: auth.index, auth, registry: new SourceRegistry(catalog.sources) };
+}
+
+/** Closes what a retired state opened and the current one did not carry on. */
+function closeState(s: GatewayState, current: GatewayState): void {
+  void s.registry.close();
+  void s.auth.close(current.auth);
 }
 
 export type ReloadResult =
@@ -109,7 +120,7 @@ export class Gateway {
       return;
     }
     this.active.delete(s);
-    if (this.retired.delete(s)) void s.registry.close();
+    if (this.retired.delete(s)) closeState(s, this.state);
   }
 
   /**
@@ -133,11 +144,12 @@ export class Gateway {
       return { ok: false, issues: errors };
     }
     const old = this.state;
-    const next = stateFor(catalog);
+    const next = stateFor(catalog, old);
     const keptSources = next.registry.adopt(old.registry);
+    if (next.auth.store !== old.auth.store) await next.auth.store?.attach(this.redis);
     this.state = next;
     if (this.active.has(old)) this.retired.add(old);
-    else void old.registry.close();
+    else closeState(old, next);
     await this.cache.purge().catch((err: Error) => this.logger.warn({ err: err.message }, 'cache purge after reload failed'));
     this.metrics.reloads.inc({ result: 'ok' });
     const summary = summarizeCatalog(catalog);
@@ -149,12 +161,15 @@ export class Gateway {
   async start(): Promise<void> {
     await this.audit.init();
     await this.cache.listen();
+    await this.state.auth.store?.attach(this.redis);
     await this.warmUp();
   }
 
   /** Opens every shared source once (the demo builds its data), so the first query is not slow. */
   async warmUp(): Promise<void> {
-    const { catalog, registry } = this.state;
+    const { catalog, registry, auth } = this.state;
+    const storeProblem = await auth.store?.check();
+    if (storeProblem) this.logger.warn({ table: auth.store!.sql.table, err: storeProblem }, 'key store not usable yet (is its table created? `semgate keys init`): unknown keys get 503 until it is');
     await Promise.all([...catalog.sources.values()].filter((s) => !s.perTenant).map(async (s) => {
       try {
         await registry.ping(s.name);
@@ -168,6 +183,7 @@ export class Gateway {
   async close(): Promise<void> {
     await this.audit.close();
     await Promise.all([this.state.registry.close(), ...[...this.retired].map((s) => s.registry.close())]);
+    await Promise.all([this.state.auth.close(), ...[...this.retired].map((s) => s.auth.close(this.state.auth))]);
     this.cache.close();
     this.redis?.disconnect();
   }

@@ -86,7 +86,7 @@ export function prepareQuery(catalog: Catalog, principal: Principal, body: unkno
     cache = new LRUCache<string, CompiledEntry>({ max: 1000 });
     compiledByCatalog.set(catalog, cache);
   }
-  const key = JSON.stringify([principal.keyId, principal.tenant, principal.role, principal.isAdmin, principal.allowedDatasets, text]);
+  const key = JSON.stringify([principal.keyId, principal.tenant, principal.role, principal.isAdmin, principal.allowedDatasets, principal.filters ?? null, text]);
   const target = targetOf(plan);
   const hit = cache.get(key);
   if (hit && hit.target === target) {

@@ -13,6 +13,8 @@ export interface RequestDetail {
   /** Bytes of the body, or a promise of them for a streamed body. */
   bytes?: number | Promise<number>;
   cacheHit?: boolean;
+  /** The key or guest token an admin call acted on (its id, never the key). */
+  target?: string;
   /** Whether the compiled SQL came from the compiled-SQL cache. */
   compile?: 'hit' | 'miss' | 'uncached';
 }

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { actAs, principalForKey } from '../auth/keys.ts';
+import { actAs } from '../auth/keys.ts';
 import { forbidden } from '../errors.ts';
 import { rateLimitHeaders } from '../limits/rate-limit.ts';
 import type { GatewayEnv } from './env.ts';
@@ -28,7 +28,7 @@ export function presentedKey(c: Context): string | null {
 
 /**
  * Authentication, then rate limiting, in one layer (every keyed route needs both, in this
- * order): key -> Principal in `c.get('principal')`, admins may act as one tenant with
+ * order): key or token -> Principal in `c.get('principal')`, admins may act as one tenant with
  * X-Tenant-Id, then one point from each limit that applies (a 429 when one is spent; every
  * answer after this carries RateLimit-*). `queryParam` names a query parameter that may
  * carry the key too (OData, opt-in).
@@ -37,18 +37,18 @@ export function guard(queryParam: (c: Context<GatewayEnv>) => string | null = ()
   return async (c, next) => {
     startTime(c, 'auth');
     c.set('audited', true);
-    const { keys, catalog } = c.get('state');
+    const { auth, catalog } = c.get('state');
     let key = presentedKey(c);
     if (key === null) {
       const param = queryParam(c);
       if (param !== null) key = c.req.query(param) ?? null;
     }
-    const found = principalForKey(keys, key);
+    // The file's keys and cached store keys answer at once; tokens and store lookups wait.
+    const { principal: found, subject } = auth.authenticateNow(key) ?? await auth.authenticate(key);
     const acting = c.req.header('x-tenant-id');
     const principal = acting === undefined ? found : actAs(found, acting, 'X-Tenant-Id');
     c.set('principal', principal);
-    const entry = keys.get(principal.keyId);
-    const limit = entry ? await c.get('gateway').limits.consume(catalog, entry) : null;
+    const limit = await c.get('gateway').limits.consume(catalog, subject);
     if (limit) setHeaders(c, rateLimitHeaders(limit));
     endTime(c, 'auth');
     await next();

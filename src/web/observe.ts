@@ -11,6 +11,8 @@ const ACTIONS: Record<string, string> = {
   'POST /v1/admin/cache/purge': 'admin.cache.purge', 'POST /v1/admin/reload': 'admin.reload',
   'GET /odata': 'odata.service', 'GET /odata/': 'odata.service', 'GET /odata/$metadata': 'odata.metadata', 'GET /odata/:set': 'odata.query',
   'GET /odata/:set/$count': 'odata.count', 'GET /ready': 'ready', 'GET /openapi.json': 'openapi',
+  'POST /v1/admin/keys': 'admin.keys.create', 'GET /v1/admin/keys': 'admin.keys.list', 'POST /v1/admin/keys/:id/rotate': 'admin.keys.rotate',
+  'DELETE /v1/admin/keys/:id': 'admin.keys.revoke', 'POST /v1/admin/guest-tokens': 'admin.guest_tokens.create',
 };
 
 /** The handler's route pattern (middleware registers as ALL), or null for an unknown path. */
@@ -64,6 +66,7 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
     bytes: null,
     cache_hit: d.cacheHit ?? null,
     duration_ms: ms,
+    ...(d.target !== undefined && { target_key_id: d.target }),
   };
   const bytes = d.bytes ?? (Number(c.res.headers.get('content-length')) || null);
   // A streamed body's size is known when the stream ends; the line waits for it.

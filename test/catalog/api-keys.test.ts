@@ -65,7 +65,7 @@ tenants:
   - { key_hash: "${sha('4')}", tenant: a, role: analyst, expires_at: 2020-01-01 }   # @past
 ` });
     expectIssue(r, 'api-keys.yaml', '# @past', 'api_keys[3].expires_at', /already expired/, 'warning');
-    expect(r.catalog!.apiKeys.map((k) => k.expiresAt!.toISOString())).toEqual([
+    expect(r.catalog!.apiKeys.list().map((k) => k.expiresAt!.toISOString())).toEqual([
       '2030-06-01T00:00:00.000Z', '2030-06-01T10:30:00.000Z', '2030-06-01T00:00:00.000Z', '2020-01-01T00:00:00.000Z',
     ]);
   });

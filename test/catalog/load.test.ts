@@ -96,7 +96,7 @@ describe('a valid configuration', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ severity: 'warning', line: 1, field: '' });
     expect(issues[0]!.message).toMatch(/api-keys\.yaml not found/);
-    expect(catalog!.apiKeys).toEqual([]);
+    expect(catalog!.apiKeys.list()).toEqual([]);
     expect(catalog!.defaults.rateLimit).toBeNull();
     expect(summarizeCatalog(catalog!)).toBe('ok: 1 dataset (2 dimensions, 2 metrics), 1 source, 0 api keys');
   });

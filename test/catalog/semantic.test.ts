@@ -146,7 +146,7 @@ describe('fields', () => {
     expectIssue(r, 'api-keys.yaml', 'base:', 'base', /unknown field `base`/);
     const ok = await loadFiles({ apiKeys: `api_keys:\n  - &k { tenant: acme, role: analyst, key_hash: "sha256:${'a'.repeat(64)}" }\n  - { <<: *k, key_hash: "sha256:${'b'.repeat(64)}", role: viewer }\n` });
     expect(errorsOf(ok.issues), listIssues(ok.issues)).toEqual([]);
-    expect(ok.catalog!.apiKeys.map((k) => [k.tenant, k.role])).toEqual([['acme', 'analyst'], ['acme', 'viewer']]);
+    expect(ok.catalog!.apiKeys.list().map((k) => [k.tenant, k.role])).toEqual([['acme', 'analyst'], ['acme', 'viewer']]);
   });
 
   it('a segment is a row filter', async () => {

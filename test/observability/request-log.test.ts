@@ -33,7 +33,7 @@ describe('request log', () => {
       expect(r).toMatchObject({ req_id: sent[i]!.headers.get('x-request-id'), status: sent[i]!.status });
       expect(typeof r.ms).toBe('number');
     }
-    expect(requests[0]).toMatchObject({ key_id: catalog.apiKeys[0]!.id, tenant: 'a', route: '/v1/query', method: 'POST' });
+    expect(requests[0]).toMatchObject({ key_id: catalog.apiKeys.at(0)!.id, tenant: 'a', route: '/v1/query', method: 'POST' });
     for (const l of lines) expect(l).not.toContain(key);
     await gateway.close();
   });

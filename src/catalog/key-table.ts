@@ -1,0 +1,149 @@
+import { LRUCache } from 'lru-cache';
+import type { ApiKey } from './types.ts';
+
+/** What keys share: most of a large file's keys differ only by their digest. */
+type Profile = Omit<ApiKey, 'id' | 'hash' | 'description'>;
+
+/** A key as the builder hands it over: its id is derived from its digest. */
+export type KeyEntry = Omit<ApiKey, 'id'>;
+
+const DIGEST = 32;
+/** `k_` + 12 hex digits: the first 6 bytes of the digest. */
+const ID_BYTES = 6;
+
+/**
+ * The keys of api-keys.yaml in a compact form: every SHA-256 digest in one Buffer sorted
+ * for binary search, and the settings keys share kept once ("profiles"). 100,000 keys as
+ * objects with a Buffer and a Map entry each took about 60 MB; here they take about 4 MB.
+ * `ApiKey` objects are made on demand and the recently used ones kept (bounded), so the
+ * rate limiter and the principal cache see the same object for a key while it is in use.
+ * Private `#` fields: the catalog's deep freeze leaves them (and the cache) alone.
+ */
+export class KeyTable implements Iterable<ApiKey> {
+  readonly #digests: Buffer;
+  /** Sorted position -> position in the file, and back. */
+  readonly #fileIndex: Uint32Array;
+  readonly #sortedIndex: Uint32Array;
+  readonly #profileOf: Uint32Array;
+  readonly #profiles: readonly Profile[];
+  readonly #descriptions: ReadonlyMap<number, string>;
+  readonly #made = new LRUCache<number, ApiKey>({ max: 10_000 });
+
+  constructor(entries: readonly KeyEntry[]) {
+    const n = entries.length;
+    const inFile = Buffer.allocUnsafe(n * DIGEST);
+    const profileIds = new Map<string, number>();
+    const profiles: Profile[] = [];
+    const profileInFile = new Uint32Array(n);
+    const descriptions = new Map<number, string>();
+    entries.forEach((e, i) => {
+      e.hash.copy(inFile, i * DIGEST);
+      const p: Profile = {
+        tenant: e.tenant, role: e.role, rateLimit: e.rateLimit, expiresAt: e.expiresAt,
+        allowedDatasets: e.allowedDatasets, enabled: e.enabled, explain: e.explain, plaintext: e.plaintext,
+      };
+      const id = JSON.stringify([p.tenant, p.role, p.rateLimit, p.expiresAt?.getTime() ?? null, p.allowedDatasets, p.enabled, p.explain, p.plaintext]);
+      let pi = profileIds.get(id);
+      if (pi === undefined) {
+        pi = profiles.length;
+        profiles.push(Object.freeze({ ...p, allowedDatasets: p.allowedDatasets ? Object.freeze([...p.allowedDatasets]) : null }));
+        profileIds.set(id, pi);
+      }
+      profileInFile[i] = pi;
+      if (e.description !== undefined) descriptions.set(i, e.description);
+    });
+    // The default sort of hex strings (with the file position appended) is several times
+    // faster than any comparator over Buffer ranges.
+    const width = String(n).length;
+    const keys = Array.from({ length: n }, (_, i) => inFile.toString('hex', i * DIGEST, (i + 1) * DIGEST) + String(i).padStart(width, '0'));
+    keys.sort();
+    const order = keys.map((k) => Number(k.slice(DIGEST * 2)));
+    this.#digests = Buffer.allocUnsafe(n * DIGEST);
+    this.#fileIndex = new Uint32Array(n);
+    this.#sortedIndex = new Uint32Array(n);
+    this.#profileOf = new Uint32Array(n);
+    order.forEach((fileAt, sortedAt) => {
+      inFile.copy(this.#digests, sortedAt * DIGEST, fileAt * DIGEST, (fileAt + 1) * DIGEST);
+      this.#fileIndex[sortedAt] = fileAt;
+      this.#sortedIndex[fileAt] = sortedAt;
+      this.#profileOf[sortedAt] = profileInFile[fileAt]!;
+    });
+    this.#profiles = profiles;
+    this.#descriptions = descriptions;
+  }
+
+  get length(): number {
+    return this.#fileIndex.length;
+  }
+
+  /** The first sorted position whose first `bytes` bytes are not below `target`'s. */
+  #lowerBound(target: Buffer, bytes: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#digests.compare(target, 0, bytes, mid * DIGEST, mid * DIGEST + bytes) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #matches(at: number, target: Buffer, bytes: number): boolean {
+    return at < this.length && this.#digests.compare(target, 0, bytes, at * DIGEST, at * DIGEST + bytes) === 0;
+  }
+
+  /** The key whose SHA-256 is `digest`, or null. */
+  findDigest(digest: Buffer): ApiKey | null {
+    const at = this.#lowerBound(digest, DIGEST);
+    return this.#matches(at, digest, DIGEST) ? this.#make(at) : null;
+  }
+
+  /** The key of a `k_<12 hex>` id (the first in the file if two share it), or null. */
+  findId(id: string): ApiKey | null {
+    if (!/^k_[0-9a-f]{12}$/.test(id)) return null;
+    const prefix = Buffer.from(id.slice(2), 'hex');
+    let at = this.#lowerBound(prefix, ID_BYTES);
+    let best: number | null = null;
+    for (; this.#matches(at, prefix, ID_BYTES); at++) {
+      if (best === null || this.#fileIndex[at]! < this.#fileIndex[best]!) best = at;
+    }
+    return best === null ? null : this.#make(best);
+  }
+
+  /** The i-th key of the file. */
+  at(i: number): ApiKey | undefined {
+    return i >= 0 && i < this.length ? this.#make(this.#sortedIndex[i]!) : undefined;
+  }
+
+  *[Symbol.iterator](): Iterator<ApiKey> {
+    for (let i = 0; i < this.length; i++) yield this.at(i)!;
+  }
+
+  /** Every key in file order (tests and tools; a large file makes many objects). */
+  list(): ApiKey[] {
+    return [...this];
+  }
+
+  /** The digests in hex, sorted, joined by commas: a value every replica derives alike. */
+  digestMaterial(): string {
+    const out: string[] = [];
+    for (let at = 0; at < this.length; at++) out.push(this.#digests.toString('hex', at * DIGEST, (at + 1) * DIGEST));
+    return out.join(',');
+  }
+
+  #make(at: number): ApiKey {
+    let k = this.#made.get(at);
+    if (k === undefined) {
+      const hash = this.#digests.subarray(at * DIGEST, (at + 1) * DIGEST);
+      const description = this.#descriptions.get(this.#fileIndex[at]!);
+      k = Object.freeze({
+        id: `k_${hash.toString('hex', 0, ID_BYTES)}`,
+        hash,
+        ...this.#profiles[this.#profileOf[at]!]!,
+        ...(description !== undefined && { description }),
+      });
+      this.#made.set(at, k);
+    }
+    return k;
+  }
+}
