@@ -5,6 +5,7 @@
  * rotation are published on Redis, when there is one, so every replica drops the key at once;
  * without Redis they take effect within `cache_ttl`.
  */
+import { untilOrAfter } from '../timing.ts';
 import { hash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -70,12 +71,13 @@ export class KeyStore {
     // The gateway's client fails fast while Redis is away; the subscriber must instead wait
     // for its connection (a subscribe sent before it is lost), and ioredis re-subscribes it
     // after a reconnect. Invalidations sent meanwhile are missed: cache_ttl bounds that.
-    this.subscriber = redis.duplicate({ enableOfflineQueue: true });
+    this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, digest: string) => {
       if (channel === this.channel) this.forget(digest);
     });
-    await this.subscriber.subscribe(this.channel).catch(() => undefined);
+    // Waited for briefly: with Redis away the SUBSCRIBE stays queued, and start-up goes on.
+    await untilOrAfter(this.subscriber.subscribe(this.channel).catch(() => undefined), 2000);
   }
 
   /** The cached answer for a digest: the key, null for a known miss, undefined when not cached. */

@@ -1,3 +1,4 @@
+import { untilOrAfter } from '../timing.ts';
 import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -142,7 +143,10 @@ export class QueryCache {
   /** Listens for other replicas' purges (a subscriber needs a connection of its own). */
   async listen(): Promise<void> {
     if (!this.redis || this.subscriber) return;
-    this.subscriber = this.redis.duplicate();
+    // The shared connection drops commands while Redis is away (enableOfflineQueue: false);
+    // a subscriber must queue its SUBSCRIBE instead, or a replica that starts before Redis
+    // is reachable never hears another replica's purge (ioredis resubscribes on reconnect).
+    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, message: string) => {
       try {
@@ -151,7 +155,8 @@ export class QueryCache {
         /* not ours */
       }
     });
-    await this.subscriber.subscribe(PURGE_CHANNEL).catch(() => undefined);
+    // Waited for briefly: with Redis away the SUBSCRIBE stays queued, and start-up goes on.
+    await untilOrAfter(this.subscriber.subscribe(PURGE_CHANNEL).catch(() => undefined), 2000);
   }
 
   stats(): { entries: number; bytes: number } {
