@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { id, raw } from './ident.ts';
 import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
 import type { Dataset } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
@@ -38,7 +39,7 @@ function simpleSelect(plan: QueryPlan, d: SqlDialect): { select: Expr; value: (f
   const level = new Level(plan.dataset, plan.dataset, plan.datasets, plan.scope, d);
   const r = levelReader(level, d);
   const fields = [...plan.dimensions, ...plan.metrics];
-  const columns = sql.join(fields.map((f) => sql`${r.value(f)} as ${sql.id(f.alias)}`));
+  const columns = sql.join(fields.map((f) => sql`${r.value(f)} as ${id(f.alias)}`));
   const where = rowWhere(level, plan, r, d);
   const having = plan.having ? conditionExpr(plan.having, d, r) : null;
   // A metric filter needs GROUP BY even when no metric is selected: DISTINCT has no HAVING.
@@ -47,9 +48,9 @@ function simpleSelect(plan: QueryPlan, d: SqlDialect): { select: Expr; value: (f
   const select = sql.join([
     sql`select ${distinct ? sql`distinct ` : sql``}${columns} from ${level.from()}`,
     where ? sql`where ${where}` : null,
-    grouped ? sql`group by ${sql.join(plan.dimensions.map((_, i) => sql.raw(String(i + 1))))}` : null,
+    grouped ? sql`group by ${sql.join(plan.dimensions.map((_, i) => raw(String(i + 1))))}` : null,
     having ? sql`having ${having}` : null,
-  ].filter((x): x is Expr => x !== null), sql.raw(' '));
+  ].filter((x): x is Expr => x !== null), raw(' '));
   // Dimensions are ordered through their alias (valid with GROUP BY ordinals and DISTINCT); metrics through their aggregate.
   return { select, value: (f) => r.value(f) };
 }
@@ -72,7 +73,7 @@ export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(pl
   const byAlias = new Map([...plan.dimensions, ...plan.metrics].map((f) => [f.alias, f]));
   const order = plan.orderBy.flatMap((o) => {
     const f = byAlias.get(o.alias)!; // the planner orders by selected fields only
-    return d.orderTerms(sql.id(o.alias), o.direction, f.kind === 'metric' ? value(f) : sql.id(o.alias));
+    return d.orderTerms(id(o.alias), o.direction, f.kind === 'metric' ? value(f) : id(o.alias));
   });
   // One row more than asked tells the caller the result was cut (meta.truncated).
   return compiled(sql.join([
@@ -80,11 +81,11 @@ export function compilePlan(plan: QueryPlan, dialect: SqlDialect = dialectFor(pl
     order.length > 0 ? sql`order by ${sql.join(order)}` : null,
     sql`limit ${plan.limit + 1}`,
     plan.offset > 0 ? sql`offset ${plan.offset}` : null,
-  ].filter((x): x is Expr => x !== null), sql.raw(' ')), d);
+  ].filter((x): x is Expr => x !== null), raw(' ')), d);
 }
 
 /** How many rows the plan's result has, whatever its limit: `SELECT COUNT(*)` over it. */
 export function compileCount(plan: QueryPlan, dialect: SqlDialect = dialectFor(plan.target.type)): CompiledQuery {
   const { select } = groupedSelect(plan, dialect);
-  return compiled(sql`select COUNT(*) as ${sql.id('count')} from (${select}) as ${sql.id('r')}`, dialect);
+  return compiled(sql`select COUNT(*) as ${id('count')} from (${select}) as ${id('r')}`, dialect);
 }

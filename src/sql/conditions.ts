@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { raw } from './ident.ts';
 import type { FieldType } from '../catalog/types.ts';
 import { TRANSFORMED_TYPE, type Condition, type FieldTransform, type PlannedField, type ScalarValue } from '../query/types.ts';
 import type { Expr, SqlDialect } from './dialects/types.ts';
@@ -24,9 +25,9 @@ export function withGrain(f: PlannedField, base: Expr, dialect: SqlDialect): Exp
 export function aggregateExpr(f: PlannedField, dimension: (inner: PlannedField) => Expr): Expr {
   if (f.aggregateOf) {
     const inner = dimension(f.aggregateOf.field);
-    return f.aggregateOf.fn === 'COUNT_DISTINCT' ? sql`COUNT(DISTINCT ${inner})` : sql`${sql.raw(f.aggregateOf.fn)}(${inner})`;
+    return f.aggregateOf.fn === 'COUNT_DISTINCT' ? sql`COUNT(DISTINCT ${inner})` : sql`${raw(f.aggregateOf.fn)}(${inner})`;
   }
-  return sql`${sql.raw(f.sql)}`;
+  return sql`${raw(f.sql)}`;
 }
 
 function escapeLike(v: string): string {
@@ -69,8 +70,8 @@ export function conditionExpr(c: Condition, d: SqlDialect, r: Reader): Expr {
     case 'and':
     case 'or':
       // An empty `and` is true and an empty `or` false, as in logic (and OData's `true`/`false`).
-      if (c.items.length === 0) return sql.raw(c.kind === 'and' ? '(1 = 1)' : '(1 = 0)');
-      return sql`(${sql.join(c.items.map((i) => conditionExpr(i, d, r)), sql.raw(c.kind === 'and' ? ' AND ' : ' OR '))})`;
+      if (c.items.length === 0) return raw(c.kind === 'and' ? '(1 = 1)' : '(1 = 0)');
+      return sql`(${sql.join(c.items.map((i) => conditionExpr(i, d, r)), raw(c.kind === 'and' ? ' AND ' : ' OR '))})`;
     case 'not':
       return sql`(NOT ${conditionExpr(c.item, d, r)})`;
     case 'segment':

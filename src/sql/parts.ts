@@ -18,6 +18,7 @@
  * over those values. The result equals aggregating each table separately by hand.
  */
 import { sql } from 'kysely';
+import { id, raw } from './ident.ts';
 import type { Dataset } from '../catalog/types.ts';
 import type { Condition, PlannedField, QueryPlan } from '../query/types.ts';
 import { aggregateExpr, conditionExpr, withGrain, type Reader } from './conditions.ts';
@@ -44,7 +45,19 @@ function baseMetrics(plan: QueryPlan): PlannedField[] {
   return [...out.values()];
 }
 
+const metricKeys = new WeakMap<PlannedField, string>();
+
+/** What makes two planned metrics the same aggregate (planned fields are made once and reused). */
 function metricKey(f: PlannedField): string {
+  let key = metricKeys.get(f);
+  if (key === undefined) {
+    key = metricKeyOf(f);
+    metricKeys.set(f, key);
+  }
+  return key;
+}
+
+function metricKeyOf(f: PlannedField): string {
   return JSON.stringify([f.dataset, f.sql, f.aggregateOf ? [f.aggregateOf.fn, f.aggregateOf.field.dataset, f.aggregateOf.field.sql, f.aggregateOf.field.grain] : null]);
 }
 
@@ -91,22 +104,22 @@ interface Part {
 
 /** `select <dims> ...` of a row-level SELECT over the queried dataset and its joins. */
 function dimensionColumns(plan: QueryPlan, r: Reader): Expr[] {
-  return plan.dimensions.map((f, i) => sql`${r.value(f)} as ${sql.id(d_(i))}`);
+  return plan.dimensions.map((f, i) => sql`${r.value(f)} as ${id(d_(i))}`);
 }
 
 function groupBy(n: number): Expr | null {
-  return n === 0 ? null : sql`group by ${sql.join(Array.from({ length: n }, (_, i) => sql.raw(String(i + 1))))}`;
+  return n === 0 ? null : sql`group by ${sql.join(Array.from({ length: n }, (_, i) => raw(String(i + 1))))}`;
 }
 
 function clauses(items: (Expr | null)[]): Expr {
-  return sql.join(items.filter((x): x is Expr => x !== null), sql.raw(' '));
+  return sql.join(items.filter((x): x is Expr => x !== null), raw(' '));
 }
 
 /** The queried dataset's own metrics, grouped over the joined rows (no join repeats them). */
 function completePart(plan: QueryPlan, metrics: PlannedField[], first: number, d: SqlDialect): Expr {
   const level = new Level(plan.dataset, plan.dataset, plan.datasets, plan.scope, d);
   const r = levelReader(level, d);
-  const cols = [...dimensionColumns(plan, r), ...metrics.map((f, j) => sql`${r.value(f)} as ${sql.id(m_(first + j))}`)];
+  const cols = [...dimensionColumns(plan, r), ...metrics.map((f, j) => sql`${r.value(f)} as ${id(m_(first + j))}`)];
   const where = rowWhere(level, plan, r, d);
   return clauses([sql`select ${sql.join(cols)} from ${level.from()}`, where ? sql`where ${where}` : null, groupBy(plan.dimensions.length)]);
 }
@@ -128,20 +141,20 @@ function keyedPart(plan: QueryPlan, ds: Dataset, metrics: PlannedField[], first:
   const pkRefs = pk.map((p) => level.field(pkField(p.name)));
   const keysWhere = rowWhere(level, plan, r, d, pkRefs.map((e) => sql`${e} is not null`));
   const keys = clauses([
-    sql`select distinct ${sql.join([...dimensionColumns(plan, r), ...pkRefs.map((e, i) => sql`${e} as ${sql.id(key(i))}`)])} from ${level.from()}`,
+    sql`select distinct ${sql.join([...dimensionColumns(plan, r), ...pkRefs.map((e, i) => sql`${e} as ${id(key(i))}`)])} from ${level.from()}`,
     keysWhere ? sql`where ${keysWhere}` : null,
   ]);
   // The dataset's own rows, read at home: its metric expressions name its columns unqualified.
   const home = new Level(ds, plan.dataset, plan.datasets, plan.scope, d);
   const hr = levelReader(home, d);
-  const on = sql.join(pk.map((p, i) => sql`${ownExpr(pkField(p.name))} = ${sql.id('k', key(i))}`), sql.raw(' and '));
+  const on = sql.join(pk.map((p, i) => sql`${ownExpr(pkField(p.name))} = ${id('k', key(i))}`), raw(' and '));
   const tenant = tenantPredicate(ds, plan.scope, 't', d);
   const cols = [
-    ...plan.dimensions.map((_, i) => sql`${sql.id('k', d_(i))} as ${sql.id(d_(i))}`),
-    ...metrics.map((f, j) => sql`${hr.value(f)} as ${sql.id(m_(first + j))}`),
+    ...plan.dimensions.map((_, i) => sql`${id('k', d_(i))} as ${id(d_(i))}`),
+    ...metrics.map((f, j) => sql`${hr.value(f)} as ${id(m_(first + j))}`),
   ];
   return clauses([
-    sql`select ${sql.join(cols)} from (${keys}) as ${sql.id('k')} inner join ${fromExpr(ds, plan.scope)} as ${sql.id('t')} on ${on}`,
+    sql`select ${sql.join(cols)} from (${keys}) as ${id('k')} inner join ${fromExpr(ds, plan.scope)} as ${id('t')} on ${on}`,
     tenant ? sql`where ${tenant}` : null,
     groupBy(plan.dimensions.length),
   ]);
@@ -159,7 +172,7 @@ function groupsPart(plan: QueryPlan, d: SqlDialect): Expr {
 function emptyValue(f: PlannedField, ds: Dataset, plan: QueryPlan, d: SqlDialect): Expr {
   const value = aggregateExpr(f, (inner) => withGrain(inner, ownExpr(inner), d));
   const tenant = tenantPredicate(ds, plan.scope, 't', d);
-  return sql`(select ${value} from ${fromExpr(ds, plan.scope)} as ${sql.id('t')} where ${tenant ? sql`${tenant} and ` : sql``}1 = 0)`;
+  return sql`(select ${value} from ${fromExpr(ds, plan.scope)} as ${id('t')} where ${tenant ? sql`${tenant} and ` : sql``}1 = 0)`;
 }
 
 export function partsSelect(plan: QueryPlan, d: SqlDialect): { select: Expr; value: (f: PlannedField) => Expr } {
@@ -188,36 +201,36 @@ export function partsSelect(plan: QueryPlan, d: SqlDialect): { select: Expr; val
   const branch = (select: Expr, part: number | null): Expr => {
     const p = part === null ? null : parts[part]!;
     const cols = [
-      ...Array.from({ length: nd }, (_, i) => sql.id(d_(i))),
-      ...Array.from({ length: first }, (_, j) => (p && p.metrics.some((f) => columnOf.get(metricKey(f))!.column === j) ? sql.id(m_(j)) : d.typedNull(typeOf[j]!))),
+      ...Array.from({ length: nd }, (_, i) => id(d_(i))),
+      ...Array.from({ length: first }, (_, j) => (p && p.metrics.some((f) => columnOf.get(metricKey(f))!.column === j) ? id(m_(j)) : d.typedNull(typeOf[j]!))),
       ...parts.map((_, i) => (i === part ? sql`1` : d.typedNull('integer'))),
     ];
     // Names come from the first branch; the others only line up.
-    const named = cols.map((c, i) => sql`${c} as ${sql.id(i < nd ? d_(i) : i < nd + first ? m_(i - nd) : q_(i - nd - first))}`);
-    return sql`select ${sql.join(named)} from (${select}) as ${sql.id(`p${part ?? 'g'}`)}`;
+    const named = cols.map((c, i) => sql`${c} as ${id(i < nd ? d_(i) : i < nd + first ? m_(i - nd) : q_(i - nd - first))}`);
+    return sql`select ${sql.join(named)} from (${select}) as ${id(`p${part ?? 'g'}`)}`;
   };
-  const stacked = sql.join([...parts.map((p, i) => branch(p.select, i)), ...(needGroups ? [branch(groupsPart(plan, d), null)] : [])], sql.raw(' union all '));
+  const stacked = sql.join([...parts.map((p, i) => branch(p.select, i)), ...(needGroups ? [branch(groupsPart(plan, d), null)] : [])], raw(' union all '));
 
   const value = (f: PlannedField): Expr => {
     if (f.formula) {
-      const pieces: Expr[] = [sql.raw(f.formula.parts[0]!)];
-      f.formula.refs.forEach((ref, i) => pieces.push(sql`(${value(ref)})`, sql.raw(f.formula!.parts[i + 1]!)));
-      return sql.join(pieces, sql.raw(''));
+      const pieces: Expr[] = [raw(f.formula.parts[0]!)];
+      f.formula.refs.forEach((ref, i) => pieces.push(sql`(${value(ref)})`, raw(f.formula!.parts[i + 1]!)));
+      return sql.join(pieces, raw(''));
     }
-    if (f.kind === 'dimension') return sql.id('u', d_(plan.dimensions.findIndex((x) => x.alias === f.alias)));
+    if (f.kind === 'dimension') return id('u', d_(plan.dimensions.findIndex((x) => x.alias === f.alias)));
     const at = columnOf.get(metricKey(f))!;
-    const max = sql`MAX(${sql.id('u', m_(at.column))})`;
+    const max = sql`MAX(${id('u', m_(at.column))})`;
     if (nd === 0 || parts[at.part]!.complete) return max;
-    return sql`CASE WHEN MAX(${sql.id('u', q_(at.part))}) IS NULL THEN ${emptyValue(f, parts[at.part]!.dataset, plan, d)} ELSE ${max} END`;
+    return sql`CASE WHEN MAX(${id('u', q_(at.part))}) IS NULL THEN ${emptyValue(f, parts[at.part]!.dataset, plan, d)} ELSE ${max} END`;
   };
   const outer: Reader = { value, segment: () => { throw new Error('segments filter rows, before aggregation'); } };
   const columns = [
-    ...plan.dimensions.map((f, i) => sql`${sql.id('u', d_(i))} as ${sql.id(f.alias)}`),
-    ...plan.metrics.map((f) => sql`${value(f)} as ${sql.id(f.alias)}`),
+    ...plan.dimensions.map((f, i) => sql`${id('u', d_(i))} as ${id(f.alias)}`),
+    ...plan.metrics.map((f) => sql`${value(f)} as ${id(f.alias)}`),
   ];
   const having = plan.having ? conditionExpr(plan.having, d, outer) : null;
   const select = clauses([
-    sql`select ${sql.join(columns)} from (${stacked}) as ${sql.id('u')}`,
+    sql`select ${sql.join(columns)} from (${stacked}) as ${id('u')}`,
     groupBy(nd),
     having ? sql`having ${having}` : null,
   ]);

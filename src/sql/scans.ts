@@ -6,6 +6,7 @@
  * table's column by accident, and no tenant-scoped scan is ever without its tenant.
  */
 import { sql } from 'kysely';
+import { id, raw } from './ident.ts';
 import type { Dataset } from '../catalog/types.ts';
 import { TENANT_ID_PLACEHOLDER, TENANT_PLACEHOLDER } from '../catalog/rules.ts';
 import { GatewayError } from '../errors.ts';
@@ -22,17 +23,17 @@ function tenantOf(scope: TenantScope): { tenant: string; schema: string } {
 
 /** `{tenant}` becomes the tenant's schema (a quoted identifier), `{tenant_id}` the tenant id (a parameter). */
 function withTenant(text: string, scope: TenantScope): Expr {
-  if (!text.includes(TENANT_PLACEHOLDER) && !text.includes(TENANT_ID_PLACEHOLDER)) return sql.raw(text);
+  if (!text.includes(TENANT_PLACEHOLDER) && !text.includes(TENANT_ID_PLACEHOLDER)) return raw(text);
   const pieces = text.split(/(\{tenant\}|\{tenant_id\})/);
-  return sql.join(pieces.map((p) => (p === TENANT_PLACEHOLDER ? sql.id(tenantOf(scope).schema)
-    : p === TENANT_ID_PLACEHOLDER ? sql`${tenantOf(scope).tenant}` : sql.raw(p))), sql.raw(''));
+  return sql.join(pieces.map((p) => (p === TENANT_PLACEHOLDER ? id(tenantOf(scope).schema)
+    : p === TENANT_ID_PLACEHOLDER ? sql`${tenantOf(scope).tenant}` : raw(p))), raw(''));
 }
 
 /** A dataset's rows, before its tenant predicate: its table, or its `sql:` as a subquery. */
 export function fromExpr(ds: Dataset, scope: TenantScope): Expr {
   if (ds.table) {
     const schema = ds.table.schema === TENANT_PLACEHOLDER ? tenantOf(scope).schema : ds.table.schema;
-    return schema === null ? sql.id(ds.table.name) : sql.id(schema, ds.table.name);
+    return schema === null ? id(ds.table.name) : id(schema, ds.table.name);
   }
   return sql`(${withTenant(ds.sql!, scope)})`;
 }
@@ -43,12 +44,12 @@ export function fromExpr(ds: Dataset, scope: TenantScope): Expr {
  */
 export function tenantPredicate(ds: Dataset, scope: TenantScope, alias: string, d: SqlDialect): Expr | null {
   if (ds.layout.kind !== 'shared' || scope.kind !== 'tenant') return null;
-  return d.tenantEquals(sql.id(alias, ds.layout.tenantColumn), scope.tenant);
+  return d.tenantEquals(id(alias, ds.layout.tenantColumn), scope.tenant);
 }
 
 /** The SQL of a field over its own dataset's columns (unqualified), before any time grain. */
 export function ownExpr(f: PlannedField): Expr {
-  return f.column !== null ? sql.id(f.column) : sql`${sql.raw(f.sql)}`;
+  return f.column !== null ? id(f.column) : sql`${raw(f.sql)}`;
 }
 
 /** A joined dataset's subquery and the columns it exposes. */
@@ -80,7 +81,7 @@ export class Level {
       col = { name: `__sg${this.#next++}`, expr };
       scan.columns.set(key, col);
     }
-    return sql.id(scan.alias, col.name);
+    return id(scan.alias, col.name);
   }
 
   /** A field's SQL in this SELECT, before any time grain. */
@@ -90,7 +91,7 @@ export class Level {
 
   /** A column of a dataset (a join key), qualified at home so no joined name can shadow it. */
   column(dataset: string, column: string): Expr {
-    return dataset === this.home.name ? sql.id('t', column) : this.read(dataset, sql.id(column), `c:${column}`);
+    return dataset === this.home.name ? id('t', column) : this.read(dataset, id(column), `c:${column}`);
   }
 
   #scan(name: string): Scan {
@@ -115,15 +116,15 @@ export class Level {
     for (const name of order) {
       const scan = this.#scans.get(name)!;
       const step = this.base.reach.get(name)!;
-      const on = sql.join(step.join.on.map((p) => sql`${this.column(step.via, p.from)} = ${this.read(name, sql.id(p.to), `c:${p.to}`)}`), sql.raw(' and '));
+      const on = sql.join(step.join.on.map((p) => sql`${this.column(step.via, p.from)} = ${this.read(name, id(p.to), `c:${p.to}`)}`), raw(' and '));
       joins.push({ scan, on });
     }
-    let out = sql`${fromExpr(this.home, this.scope)} as ${sql.id('t')}`;
+    let out = sql`${fromExpr(this.home, this.scope)} as ${id('t')}`;
     for (const { scan, on } of joins) {
-      const cols = [...scan.columns.values()].map((c) => sql`${c.expr} as ${sql.id(c.name)}`);
+      const cols = [...scan.columns.values()].map((c) => sql`${c.expr} as ${id(c.name)}`);
       const tenant = tenantPredicate(scan.ds, this.scope, 't', this.d);
-      const sub = sql`select ${sql.join(cols)} from ${fromExpr(scan.ds, this.scope)} as ${sql.id('t')}${tenant ? sql` where ${tenant}` : sql``}`;
-      out = sql`${out} left join (${sub}) as ${sql.id(scan.alias)} on ${on}`;
+      const sub = sql`select ${sql.join(cols)} from ${fromExpr(scan.ds, this.scope)} as ${id('t')}${tenant ? sql` where ${tenant}` : sql``}`;
+      out = sql`${out} left join (${sub}) as ${id(scan.alias)} on ${on}`;
     }
     return out;
   }
