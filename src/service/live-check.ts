@@ -32,6 +32,8 @@ export interface LiveCheckOptions {
   readonly files?: LoadOptions['files'];
   /** Per statement (and per connection attempt); default 10 s. */
   readonly timeoutMs?: number;
+  /** Pools to use (a serving gateway's, left open and warm); default: pools of its own, closed at the end. */
+  readonly registry?: SourceRegistry;
 }
 
 export interface LiveCheckResult {
@@ -81,7 +83,7 @@ export async function checkLive(catalog: Catalog, opts: LiveCheckOptions = {}): 
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const tenants = tenantsToCheck(catalog, opts.sample);
   const findings: Finding[] = [];
-  const registry = new SourceRegistry(catalog.sources);
+  const registry = opts.registry ?? new SourceRegistry(catalog.sources);
   let statements = 0;
   const reached = new Map<string, Promise<boolean>>();
 
@@ -139,7 +141,7 @@ export async function checkLive(catalog: Catalog, opts: LiveCheckOptions = {}): 
       statements += check.statements;
     });
   } finally {
-    await registry.close();
+    if (opts.registry === undefined) await registry.close();
   }
   return { issues: toIssues(findings, locator), tenants, statements };
 }
