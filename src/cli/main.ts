@@ -123,7 +123,10 @@ async function main(argv: string[]): Promise<number> {
       const sample = sampleOption(values.sample);
       const { catalog, issues } = await loadConfig(dir);
       if (issues.length > 0) process.stdout.write(`${formatIssues(issues)}\n`);
-      if (!catalog) return 1;
+      if (!catalog) {
+        if (values.connect) process.stdout.write('(not checked against the databases: the errors above come first)\n');
+        return 1;
+      }
       if (!values.connect) {
         process.stdout.write(`${summarizeCatalog(catalog)}\n`);
         return 0;

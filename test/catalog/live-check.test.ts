@@ -84,9 +84,20 @@ const CATALOG = `datasets:
     table: ${X}.customers
     rls: { tenant_column: tenant_id }
     primary_key: customer_id
+    joins:
+      - dataset: segments_ref
+        relationship: many_to_one
+        on: { segment: segment_id }   # @join-column
     dimensions:
       - { name: customer_id, type: string }
       - { name: segment, type: string }
+  - name: segments_ref
+    source: warehouse
+    table: ${X}.segments
+    rls: none
+    primary_key: code
+    dimensions:
+      - { name: code, type: string }
   - name: ghosts
     source: warehouse
     table: ${X}.nope   # @wrong-table
@@ -173,6 +184,7 @@ describe.skipIf(!up.ok)('validate --connect against PostgreSQL, MariaDB and Duck
       CREATE SCHEMA ${X}; CREATE SCHEMA ${X}_acme; CREATE SCHEMA ${X}_globex;
       CREATE TABLE ${X}.orders (tenant_id text, order_id int, region text, amount numeric, customer_id int, order_date date);
       CREATE TABLE ${X}.customers (tenant_id text, customer_id text, segment text);
+      CREATE TABLE ${X}.segments (code text);
       CREATE TABLE ${X}_acme.items (id int, name text);
       CREATE TABLE ${X}_globex.items (id int);`);
     my = await mysql.createConnection({ ...services.mysql, multipleStatements: true });
@@ -202,7 +214,7 @@ describe.skipIf(!up.ok)('validate --connect against PostgreSQL, MariaDB and Duck
 
   it('reports a wrong column, a wrong table, a broken expr and an unreachable source, each at its line', () => {
     at('catalog.yaml', '@wrong-column', 'datasets[0].dimensions[1].name', /dimension 'regio'.*source 'warehouse' \(PostgreSQL\).*column "regio" does not exist/);
-    at('catalog.yaml', '@wrong-table', 'datasets[2].table', new RegExp(`relation "${X}.nope" does not exist`));
+    at('catalog.yaml', '@wrong-table', 'datasets[3].table', new RegExp(`relation "${X}.nope" does not exist`));
     at('catalog.yaml', '@broken-expr', 'datasets[0].metrics[1].expr', /metric 'broken'.*syntax error/);
     at('sources.yaml', '@unreachable', 'sources[1].connection.host', /cannot connect to source 'offline'.*ECONNREFUSED.*not checked/);
   });
@@ -210,20 +222,21 @@ describe.skipIf(!up.ok)('validate --connect against PostgreSQL, MariaDB and Duck
   it('reports a wrong database name, a join whose columns do not compare, and each engine\'s own mistakes', () => {
     at('sources.yaml', '@wrong-database', 'sources[2].connection.database', new RegExp(`source 'lost'.*database "${X}_nope" does not exist`));
     at('catalog.yaml', '@join-types', 'datasets[0].joins[0]', /join to 'customers'.*operator does not exist: integer = text/);
-    at('catalog.yaml', '@mysql-column', 'datasets[7].dimensions[1].name', /source 'shop' \(MySQL\/MariaDB\).*Unknown column 'titel'/);
-    at('catalog.yaml', '@duck-expr', 'datasets[9].metrics[0].expr', /source 'lake' \(DuckDB\).*knd/);
-    at('catalog.yaml', '@duck-segment', 'datasets[9].segments[0].expr', /segment 'clicks'.*knd/);
+    at('catalog.yaml', '@join-column', 'datasets[1].joins[0].on.segment', /join column 'segment_id' of 'segments_ref'.*column t.segment_id does not exist/);
+    at('catalog.yaml', '@mysql-column', 'datasets[8].dimensions[1].name', /source 'shop' \(MySQL\/MariaDB\).*Unknown column 'titel'/);
+    at('catalog.yaml', '@duck-expr', 'datasets[10].metrics[0].expr', /source 'lake' \(DuckDB\).*knd/);
+    at('catalog.yaml', '@duck-segment', 'datasets[10].segments[0].expr', /segment 'clicks'.*knd/);
   });
 
   it('checks templated sources for each tenant of api-keys.yaml, naming the tenant', () => {
-    at('catalog.yaml', '@tenant-column', 'datasets[4].dimensions[0].name', /column "name" does not exist \(tenant globex\)$/);
+    at('catalog.yaml', '@tenant-column', 'datasets[5].dimensions[0].name', /column "name" does not exist \(tenant globex\)$/);
     at('sources.yaml', '@tenant-database', 'sources[4].connection.database', new RegExp(`source 'tenant_shop'.*Unknown database '${X}_globex'.*\\(tenant globex\\)$`));
   });
 
   it('reports nothing else: no finding for what is right, none repeated for what follows from another', () => {
-    // 11 findings above; a derived metric over the broken one is not reported again, nor
+    // 12 findings above; a derived metric over the broken one is not reported again, nor
     // the datasets of sources that could not be reached, nor the `sql:` dataset with {tenant_id}.
-    expect(issues, listIssues(issues)).toHaveLength(11);
+    expect(issues, listIssues(issues)).toHaveLength(12);
   });
 
   it('the CLI prints them as file:line:column field and exits 1; without --connect the files alone pass', async () => {
