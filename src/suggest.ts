@@ -21,6 +21,9 @@ export function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
+/** A message lists the valid names when there are at most this many; beyond, it suggests the closest. */
+export const LIST_NAMES_AT_MOST = 12;
+
 /** The closest candidate, if it is close enough to be a plausible typo. */
 export function closest(word: string, candidates: Iterable<string>): string | null {
   const lower = word.toLowerCase();

@@ -12,6 +12,37 @@ import { KeyStore } from './key-store.ts';
 import { looksLikeToken, TokenVerifier, type TokenClaims } from './tokens.ts';
 
 
+/** Schemes other clients send that we may name back (a word from a known list is no secret; anything else might be a key). */
+const KNOWN_OTHER_SCHEMES = new Map(['Token', 'ApiKey', 'Api-Key', 'Key', 'Digest', 'Negotiate', 'NTLM', 'OAuth', 'Hawk', 'HOBA', 'Mutual', 'DPoP',
+  'AWS4-HMAC-SHA256', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'VAPID', 'Splunk', 'SSWS', 'GenieKey'].map((s) => [s.toLowerCase(), s]));
+
+const HOW = 'send `Authorization: Bearer <key>`, or HTTP Basic with the key as the password (any user name), or `X-API-Key: <key>`';
+
+/**
+ * Why an `Authorization` header gave no key (null when it gave one, or there is none): an
+ * unknown scheme, none at all, or a Bearer/Basic without a key. Never echoes the value, and
+ * names the scheme only when it is a well-known word.
+ */
+export function authorizationProblem(header: string | undefined): string | null {
+  const text = header?.trim() ?? '';
+  if (text === '') return null;
+  const space = text.search(/\s/);
+  const scheme = (space < 0 ? text : text.slice(0, space)).toLowerCase();
+  const value = space < 0 ? '' : text.slice(space + 1).trim();
+  if (space < 0 && scheme !== 'bearer' && scheme !== 'basic' && !KNOWN_OTHER_SCHEMES.has(scheme)) {
+    return `The Authorization header has no scheme before the key: ${HOW}.`;
+  }
+  if (scheme === 'bearer') return value === '' ? `The Authorization header says Bearer but carries no key: ${HOW}.` : null;
+  if (scheme === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 && decoded.slice(colon + 1) !== '' ? null
+      : `The Authorization header's Basic credentials carry no password: send the key as the password (any user name), as user:key in base64.`;
+  }
+  const known = KNOWN_OTHER_SCHEMES.get(scheme);
+  return `The Authorization header uses ${known !== undefined ? `the scheme '${known}', which` : 'a scheme that'} semgate does not read: ${HOW}.`;
+}
+
 export interface Authenticated {
   readonly principal: Principal;
   readonly subject: RateSubject;

@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { parseExpiry } from '../catalog/rules.ts';
 import { TENANT_ID_PATTERN, type Catalog, type GuestTokenSettings } from '../catalog/types.ts';
 import { badQuery, GatewayError } from '../errors.ts';
-import { parseSemanticQuery } from '../query/parse.ts';
+import { isJsonObject, notAnObject, parseSemanticQuery } from '../query/parse.ts';
 import { datasetVisible } from '../query/plan.ts';
 import { tokenConditions } from '../query/token-filters.ts';
 import type { Principal, QueryFilter } from '../query/types.ts';
@@ -23,7 +23,7 @@ type Body = Record<string, unknown>;
 const invalid = (field: string, message: string): GatewayError => badQuery('invalid', message, { field });
 
 function objectBody(body: unknown, allowed: readonly string[]): Body {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalid('', `The body is a JSON object with ${allowed.join(', ')}.`);
+  if (!isJsonObject(body)) throw invalid('', notAnObject(body, 'The body', allowed.join(', ')));
   for (const k of Object.keys(body)) {
     if (!allowed.includes(k)) throw invalid(k.slice(0, 40), `Unknown field '${k.slice(0, 40)}'. Allowed: ${allowed.join(', ')}.`);
   }

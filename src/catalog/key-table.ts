@@ -124,6 +124,11 @@ export class KeyTable implements Iterable<ApiKey> {
     return [...this];
   }
 
+  /** Every tenant some key of the file names, sorted (from the shared settings: no key objects made). */
+  tenants(): string[] {
+    return [...new Set(this.#profiles.map((p) => p.tenant).filter((t): t is string => t !== null))].sort();
+  }
+
   /** The digests in hex, sorted, joined by commas: a value every replica derives alike. */
   digestMaterial(): string {
     const out: string[] = [];

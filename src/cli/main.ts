@@ -8,6 +8,7 @@ import { actAs, keyIndexFor, principalForKey } from '../auth/keys.ts';
 import { GatewayError } from '../errors.ts';
 import type { Principal } from '../query/types.ts';
 import { SourceRegistry } from '../sources/registry.ts';
+import { checkLive } from '../service/live-check.ts';
 import { executePrepared, prepareQuery } from '../service/query.ts';
 import { keysCommand } from './keys.ts';
 import { serveCommand } from './serve.ts';
@@ -16,8 +17,12 @@ import { formatTable } from './table.ts';
 const USAGE = `semgate <command> [options]
 
 Commands:
-  serve   [--port N] [--host H] [--watch]       serve on port N (default $PORT or 8080); --watch reloads
-                                                when a YAML file changes (SIGHUP always does)
+  serve   [--port N] [--host H] [--watch] [--strict] [--sample N]
+                                                serve on port N (default $PORT or 8080); --watch reloads
+                                                when a YAML file changes (SIGHUP always does). At start
+                                                the catalog is checked against the databases (as
+                                                validate --connect does): findings are warnings in
+                                                the log, and with --strict the server refuses to start
   keys create --role R [--tenant T] [--expires ISO] [--description TEXT] [--rate-limit N/minute] [--datasets a,b]
                                                 a new random key: stored in the key store when
                                                 api-keys.yaml has \`key_store:\`, else printed with
@@ -26,13 +31,26 @@ Commands:
   keys list [--tenant T] [--limit N] [--after ID]   the keys (file and store), without secrets
   keys rotate ID [--grace SECONDS]              a new key; the old one works for the grace period
   keys revoke ID                                revoke a store key on every replica
-  validate [--config DIR]                       check catalog.yaml, sources.yaml, api-keys.yaml
+  validate [--config DIR] [--connect [--sample N]]
+                                                check catalog.yaml, sources.yaml, api-keys.yaml; with
+                                                --connect also against the databases: each source is
+                                                reached (one per tenant of api-keys.yaml, or the first
+                                                N with --sample N, when {tenant} picks the schema or
+                                                database) and every table, column, expr, segment and
+                                                join is compiled there with LIMIT 0 (no row is read)
   compile --key KEY [--tenant T] '<query json>' print the SQL and parameters that would run
   query   --key KEY [--tenant T] '<query json>' run a query and print a table (--json for JSON)
 
 Options:
   --config DIR   directory holding the three YAML files (default: $SEMGATE_CONFIG_DIR or .)
   --tenant T     admin keys only: act as tenant T (what the X-Tenant-Id header does over HTTP)`;
+
+function sampleOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error('--sample must be a whole number of tenants, 1 or more');
+  return n;
+}
 
 function configDir(flag: string | undefined): string {
   return path.resolve(flag ?? process.env.SEMGATE_CONFIG_DIR ?? '.');
@@ -72,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' }, host: { type: 'string' }, role: { type: 'string' }, watch: { type: 'boolean' },
       expires: { type: 'string' }, description: { type: 'string' }, 'rate-limit': { type: 'string' }, datasets: { type: 'string' },
       grace: { type: 'string' }, limit: { type: 'string' }, after: { type: 'string' },
+      connect: { type: 'boolean' }, sample: { type: 'string' }, strict: { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -84,7 +103,9 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const port = Number(values.port ?? process.env.PORT ?? 8080);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number');
-      await serveCommand(dir, port, values.host, values.watch ?? process.env.SEMGATE_WATCH === '1');
+      await serveCommand(dir, port, values.host, {
+        watch: values.watch ?? process.env.SEMGATE_WATCH === '1', strict: values.strict ?? false, sample: sampleOption(values.sample),
+      });
       return 0;
     }
     case 'keys': {
@@ -99,10 +120,21 @@ async function main(argv: string[]): Promise<number> {
       }, (text) => process.stdout.write(`${text}\n`));
     }
     case 'validate': {
+      const sample = sampleOption(values.sample);
       const { catalog, issues } = await loadConfig(dir);
       if (issues.length > 0) process.stdout.write(`${formatIssues(issues)}\n`);
-      if (!catalog) return 1;
-      process.stdout.write(`${summarizeCatalog(catalog)}\n`);
+      if (!catalog) {
+        if (values.connect) process.stdout.write('(not checked against the databases: the errors above come first)\n');
+        return 1;
+      }
+      if (!values.connect) {
+        process.stdout.write(`${summarizeCatalog(catalog)}\n`);
+        return 0;
+      }
+      const live = await checkLive(catalog, { ...(sample !== undefined && { sample }) });
+      if (live.issues.length > 0) process.stdout.write(`${formatIssues(live.issues)}\n`);
+      if (live.issues.some((i) => i.severity === 'error')) return 1;
+      process.stdout.write(`${summarizeCatalog(catalog)}; checked against the databases (${live.statements} statements${live.tenants.length > 0 ? `, tenants ${live.tenants.join(', ')}` : ''})\n`);
       return 0;
     }
     case 'compile': {

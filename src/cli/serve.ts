@@ -1,6 +1,8 @@
 import type { KeyIndex } from '../auth/keys.ts';
 import { watch } from 'node:fs';
 import { startServer } from '../server.ts';
+import { Gateway } from '../service/gateway.ts';
+import { checkLive } from '../service/live-check.ts';
 
 const CONFIG_FILE_NAMES = new Set(['catalog.yaml', 'sources.yaml', 'api-keys.yaml']);
 
@@ -36,13 +38,42 @@ function watchConfig(dir: string, reload: () => void): void {
   }).unref();
 }
 
-export async function serveCommand(configDir: string, port: number, host: string | undefined, watchFiles = false): Promise<void> {
-  const server = await startServer({ configDir, port, ...(host !== undefined && { host }) });
+export interface ServeOptions {
+  readonly watch?: boolean;
+  /** Refuse to start when the live check finds anything. */
+  readonly strict?: boolean;
+  /** Tenants the live check tries for templated datasets (default: all). */
+  readonly sample?: number;
+}
+
+/**
+ * The catalog against the databases (what `validate --connect` prints), on the gateway's
+ * own pools so they start warm: each finding is a warning in the log. With `strict` it
+ * runs before listening and any finding stops the start; without, it runs once listening.
+ */
+async function checkAtStart(gateway: Gateway, opts: ServeOptions): Promise<boolean> {
+  const { catalog, registry } = gateway.state;
+  const { issues, statements } = await checkLive(catalog, { registry, ...(opts.sample !== undefined && { sample: opts.sample }) });
+  for (const i of issues) gateway.logger.warn({ file: i.file, line: i.line, column: i.column, field: i.field, check: 'connect' }, i.message);
+  if (issues.length === 0) gateway.logger.info({ statements }, 'catalog checked against the databases: no findings');
+  else if (opts.strict) gateway.logger.error({ findings: issues.length }, 'refusing to start (--strict): the catalog does not match the databases; `semgate validate --connect` lists the findings');
+  else gateway.logger.warn({ findings: issues.length }, 'the catalog does not match the databases: `semgate validate --connect` lists the findings');
+  return issues.length === 0 || !opts.strict;
+}
+
+export async function serveCommand(configDir: string, port: number, host: string | undefined, opts: ServeOptions = {}): Promise<void> {
+  const gateway = await Gateway.load(configDir);
+  if (opts.strict && !(await checkAtStart(gateway, opts))) {
+    await gateway.close();
+    process.exit(1);
+  }
+  const server = await startServer({ configDir, port, gateway, ...(host !== undefined && { host }) });
   process.stdout.write(`${banner(server.url, server.gateway.state.keys)}\n`);
+  if (!opts.strict) void checkAtStart(gateway, opts).catch((err: Error) => gateway.logger.warn({ err: err.message }, 'the check against the databases failed'));
   // A bad file is refused and logged by reload(); the old configuration keeps serving.
   const reload = (): void => void server.gateway.reload();
   process.on('SIGHUP', reload);
-  if (watchFiles) watchConfig(configDir, reload);
+  if (opts.watch) watchConfig(configDir, reload);
   let closing = false;
   const stop = (signal: string): void => {
     if (closing) return;

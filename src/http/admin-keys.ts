@@ -8,6 +8,7 @@ import { Hono, type Context } from 'hono';
 import { createStoreKey, KEY_ID, listKeys, MAX_GRACE_SECONDS, revokeStoreKey, rotateStoreKey } from '../auth/key-admin.ts';
 import { mintGuestToken } from '../auth/provision.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
+import { isJsonObject, notAnObject } from '../query/parse.ts';
 import { GatewayError, badQuery } from '../errors.ts';
 import { requireAdmin } from '../web/guard.ts';
 import type { GatewayEnv } from '../web/env.ts';
@@ -26,6 +27,7 @@ function idParam(c: Context<GatewayEnv>): string {
 /** `{"grace_seconds": N}`, or no body for no grace. */
 async function graceOf(c: Context<GatewayEnv>): Promise<number> {
   const body = (await c.req.text()).trim() === '' ? {} : await readJsonBody(c);
+  if (!isJsonObject(body)) throw badQuery('invalid', notAnObject(body, 'The body', `"grace_seconds": N, N from 0 to ${MAX_GRACE_SECONDS}, or no body`));
   const grace = (body as { grace_seconds?: unknown } | null)?.grace_seconds ?? 0;
   if (body === null || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).some((k) => k !== 'grace_seconds')
     || typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Hono } from 'hono';
 import { GatewayError, badQuery, forbidden } from '../errors.ts';
+import { isJsonObject, notAnObject } from '../query/parse.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
 import { executeCached, prepareQuery } from '../service/query.ts';
 import { guard, requireAdmin } from '../web/guard.ts';
@@ -26,7 +27,7 @@ function rowsJson(rows: unknown[]): string {
 
 /** `{ dataset?, tenant? }`, each a plain name: it becomes part of a Redis key pattern. */
 function parsePurgeFilter(body: unknown): { dataset?: string; tenant?: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badQuery('invalid', 'The purge body is an object { dataset?, tenant? }.');
+  if (!isJsonObject(body)) throw badQuery('invalid', notAnObject(body, 'The purge body', 'dataset and tenant, both optional'));
   const out: { dataset?: string; tenant?: string } = {};
   for (const [k, v] of Object.entries(body)) {
     if ((k !== 'dataset' && k !== 'tenant') || typeof v !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(v)) {

@@ -1,7 +1,7 @@
 import type { Catalog, Dataset, Dimension, Ident, Metric, TimeGrain } from '../catalog/types.ts';
 import { TIME_GRAINS } from '../catalog/types.ts';
 import { badQuery, forbidden } from '../errors.ts';
-import { suggestionSuffix } from '../suggest.ts';
+import { LIST_NAMES_AT_MOST, suggestionSuffix } from '../suggest.ts';
 import type { PlannedField, Principal } from './types.ts';
 
 /** A role sees a field when the field names no roles, or names the role; admin sees all. */
@@ -109,13 +109,17 @@ function makeMetricField(catalog: Catalog, ds: Dataset, m: Metric, prefix: strin
 }
 
 /** Fields few enough to list when nothing is close to what was asked for. */
-const LIST_AT_MOST = 30;
 
-/** " Did you mean 'x'?", else " Valid fields: a, b, c." when there are few, else "". */
-export function suggestOrList(ref: string, names: readonly string[]): string {
+/**
+ * " Did you mean 'x'?" and, when there are few (at most LIST_NAMES_AT_MOST), " Valid fields:
+ * a, b, c."; with more, the closest alone, or where to find them all.
+ */
+export function suggestOrList(ref: string, names: readonly string[], dataset?: string, label = 'Valid fields'): string {
   const hint = suggestionSuffix(ref, names);
-  if (hint !== '' || names.length === 0 || names.length > LIST_AT_MOST) return hint;
-  return ` Valid fields: ${names.join(', ')}.`;
+  if (names.length === 0) return hint;
+  if (names.length <= LIST_NAMES_AT_MOST) return `${hint} ${label}: ${names.join(', ')}.`;
+  if (hint !== '' || dataset === undefined) return hint;
+  return ` GET /v1/datasets/${dataset} lists all ${names.length}.`;
 }
 
 /**
@@ -157,7 +161,7 @@ export function resolveField(catalog: Catalog, base: Dataset, principal: Princip
   const dim = ds.dimensions.find((d) => d.name === name);
   const metric = dim ? undefined : ds.metrics.find((m) => m.name === name);
   if (!dim && !metric) {
-    throw badQuery('unknown_field', `Dataset '${base.name}' has no dimension or metric '${ref}'.${suggestOrList(ref, visibleFieldNames(catalog, base, principal))}`,
+    throw badQuery('unknown_field', `Dataset '${base.name}' has no dimension or metric '${ref}'.${suggestOrList(ref, visibleFieldNames(catalog, base, principal), base.name)}`,
       { field: path });
   }
   const roles = dim ? dim.roles : metric!.roles;

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { formatPath, pointerToPath } from '../catalog/positions.ts';
 import { badQuery } from '../errors.ts';
-import { suggestionSuffix } from '../suggest.ts';
+import { LIST_NAMES_AT_MOST, suggestionSuffix } from '../suggest.ts';
 import type { SemanticQuery } from './types.ts';
 
 const require = createRequire(import.meta.url);
@@ -14,6 +14,25 @@ const validate = ajv.compile<SemanticQuery>(semanticQuerySchema);
 
 /** Nesting of and/or/not past this is refused before the schema walks it (its recursion has no bound). */
 export const MAX_FILTER_DEPTH = 16;
+
+/** What a JSON value is, for "expected a JSON object" messages: `a JSON array`, `JSON null`, ... */
+export function jsonKind(value: unknown): string {
+  if (value === null) return 'JSON null';
+  if (Array.isArray(value)) return 'a JSON array';
+  return `a JSON ${typeof value === 'object' ? 'object' : typeof value === 'bigint' ? 'number' : typeof value}`;
+}
+
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * What `value`, which is not a JSON object, is and what was expected (`what`: "The query",
+ * "The body"), e.g. "The body is a JSON array: expected a JSON object with dataset and tenant."
+ */
+export function notAnObject(value: unknown, what: string, expected: string): string {
+  return `${what} is ${jsonKind(value)}: expected a JSON object with ${expected}.`;
+}
 
 /** The members an object at `path` may have, for "did you mean" on an unknown one. */
 function allowedMembers(path: (string | number)[]): string[] {
@@ -27,7 +46,7 @@ function allowedMembers(path: (string | number)[]): string[] {
   return [];
 }
 
-function describe(e: ErrorObject, at: (string | number)[]): { code: string; message: string; field: string } {
+function describe(e: ErrorObject, at: (string | number)[], input: unknown): { code: string; message: string; field: string } {
   const path = formatPath(at);
   const where = path === '' ? 'the query' : `'${path}'`;
   switch (e.keyword) {
@@ -37,8 +56,13 @@ function describe(e: ErrorObject, at: (string | number)[]): { code: string; mess
       const prop = raw.length > 64 ? `${raw.slice(0, 64)}…` : raw;
       const field = path === '' ? prop : `${path}.${prop}`;
       const known = allowedMembers(at);
-      const hint = suggestionSuffix(prop, known) || (known.length > 0 ? ` It may have: ${known.join(', ')}.` : '');
-      return { code: 'unknown_field', message: `Unknown field '${field}' in the query.${hint}`, field };
+      const inFilter = at[0] === 'filters' || at[0] === 'having';
+      // `value` for `values` is the commonest slip in a filter, and its fix changes the shape too.
+      const hint = inFilter && prop === 'value' ? ` Did you mean 'values'? It is a list, even for one value: "values": ["EU"].`
+        : suggestionSuffix(prop, known);
+      const where = path === '' ? 'The query' : at.length === 2 && inFilter ? 'A filter' : `'${path}'`;
+      const list = known.length > 0 && known.length <= LIST_NAMES_AT_MOST ? ` ${where} may have: ${known.join(', ')}.` : '';
+      return { code: 'unknown_field', message: `Unknown field '${field}' in the query.${hint}${list}`, field };
     }
     case 'required': {
       const prop = String((e.params as { missingProperty: string }).missingProperty);
@@ -54,7 +78,8 @@ function describe(e: ErrorObject, at: (string | number)[]): { code: string; mess
       return { code: 'invalid_query', message: `${where} must be a metric's name or an object {field, aggregate, as}.`, field: path };
     default:
       if (path === '' && e.keyword === 'type') {
-        return { code: 'invalid_query', message: 'The query must be a JSON object, like {"dataset": "orders", "metrics": ["revenue"]}.', field: '' };
+        const expected = '"dataset" and "metrics" and/or "dimensions", like {"dataset": "orders", "metrics": ["revenue"]}';
+        return { code: 'invalid_query', message: notAnObject(input, 'The query', expected), field: '' };
       }
       return { code: 'invalid_query', message: `${where} ${e.message ?? 'is invalid'}.`, field: path };
   }
@@ -89,6 +114,6 @@ export function parseSemanticQuery(input: unknown): SemanticQuery {
   if (validate(input)) return input;
   // With if/then/else, the error that matters is the deepest one ajv reports.
   const e = validate.errors!.reduce((a, b) => (b.instancePath.length > a.instancePath.length ? b : a));
-  const { code, message, field } = describe(e, pointerToPath(e.instancePath));
+  const { code, message, field } = describe(e, pointerToPath(e.instancePath), input);
   throw badQuery(code, message, { field });
 }

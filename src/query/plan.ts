@@ -87,7 +87,7 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
       const names = [ds, ...[...ds.reach.keys()].map((n) => catalog.datasets.get(n)!)].filter((d) => d === ds || datasetVisible(d, principal))
         .flatMap((d) => d.segments.filter((s) => roleMaySee(s.roles, principal)).map((s) => `${d === ds ? '' : `${d.name}.`}${s.name}`));
       if (seg) throw forbidden('segment_forbidden', `Role '${principal.role}' may not use segment '${ref}'.`, { field: path });
-      throw badQuery('unknown_segment', `Dataset '${ds.name}' has no segment '${prefix}${rest}'.${suggestOrList(ref, names)}`, { field: path });
+      throw badQuery('unknown_segment', `Dataset '${ds.name}' has no segment '${prefix}${rest}'.${suggestOrList(ref, names, ds.name, 'Valid segments')}`, { field: path });
     }
     where.push(Object.freeze({ kind: 'segment' as const, sql: seg.expr, dataset: owner.name }));
   });

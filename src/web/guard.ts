@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { actAs } from '../auth/keys.ts';
+import { authorizationProblem } from '../auth/authenticate.ts';
+import { actAs, unauthorized } from '../auth/keys.ts';
 import { forbidden } from '../errors.ts';
 import { rateLimitHeaders } from '../limits/rate-limit.ts';
 import type { GatewayEnv } from './env.ts';
@@ -42,6 +43,11 @@ export function guard(queryParam: (c: Context<GatewayEnv>) => string | null = ()
     if (key === null) {
       const param = queryParam(c);
       if (param !== null) key = c.req.query(param) ?? null;
+    }
+    if (key === null) {
+      // A header we could not read is the likelier mistake than no credentials at all: say so.
+      const why = authorizationProblem(c.req.header('authorization'));
+      if (why !== null) throw unauthorized(why);
     }
     // The file's keys and cached store keys answer at once; tokens and store lookups wait.
     const { principal: found, subject } = auth.authenticateNow(key) ?? await auth.authenticate(key);
