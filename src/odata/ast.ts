@@ -20,6 +20,12 @@ export interface Literal {
   readonly value: null | boolean | string | number;
   readonly raw: string;
   readonly pos: number;
+  /**
+   * The v2 notation the client used (`L`, `M`, `D`, `F` suffixes; `datetime`, `datetimeoffset`,
+   * `guid`, `time` prefixes), read as the v4 literal in `type`/`value`. The translator uses it
+   * where the v2 type says more than the v4 one (a `datetime` at midnight on a date property).
+   */
+  readonly legacy?: string;
 }
 
 /** A property path: `region`, or `Address/City` (segments). */

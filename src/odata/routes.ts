@@ -16,7 +16,11 @@ import { locateError, translateQuery } from './translate.ts';
 
 const JSON_TYPE_IEEE754 = JSON_CONTENT_TYPE.replace('IEEE754Compatible=false', 'IEEE754Compatible=true');
 
-/** Query options as OData means them: `+` stays a plus (URLSearchParams would make it a space). */
+/**
+ * The query options, read the way browsers and HTTP libraries write them (spec): `+` is a
+ * space (application/x-www-form-urlencoded, as curl --data-urlencode, URLSearchParams and
+ * Python's requests write one) and `%2B` a plus. Invalid percent-encoding is a 400.
+ */
 export function odataParams(url: string): URLSearchParams {
   const out = new URLSearchParams();
   const q = url.indexOf('?');
@@ -24,8 +28,9 @@ export function odataParams(url: string): URLSearchParams {
   for (const part of url.slice(q + 1).split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
+    const plain = part.replace(/\+/g, ' ');
     try {
-      out.append(decodeURIComponent(eq < 0 ? part : part.slice(0, eq)), decodeURIComponent(eq < 0 ? '' : part.slice(eq + 1)));
+      out.append(decodeURIComponent(eq < 0 ? plain : plain.slice(0, eq)), decodeURIComponent(eq < 0 ? '' : plain.slice(eq + 1)));
     } catch {
       throw new ODataSyntaxError('query', 0, `The query option '${part.slice(0, 40)}' is not valid percent-encoding.`);
     }

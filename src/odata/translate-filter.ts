@@ -33,13 +33,15 @@ const COMPARISONS: Record<string, FilterOp> = { eq: 'eq', ne: 'ne', gt: 'gt', ge
 const FLIPPED: Record<string, string> = { eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge' };
 const TRANSFORMS: Record<string, FieldTransform> = { tolower: 'lower', toupper: 'upper', year: 'year', month: 'month', day: 'day', date: 'date' };
 
-interface Operand { field: string; transform: FieldTransform | undefined }
+/** `valueType`: the type the compared value has (a date property's, or year()'s number). */
+interface Operand { field: string; transform: FieldTransform | undefined; valueType: string | undefined }
 
 function operand(e: Expr, ctx: FilterContext): Operand | null {
   const { option } = ctx;
   if (e.kind === 'property') {
     if (e.path.length !== 1) unsupported(option, e.pos, `the path '${e.path.join('/')}'`);
-    return { field: ctx.names(e.path[0]!, e.pos).field, transform: undefined };
+    const { field, prop } = ctx.names(e.path[0]!, e.pos);
+    return { field, transform: undefined, valueType: prop.valueType };
   }
   if (e.kind === 'call' && TRANSFORMS[e.name] && e.args.length === 1 && e.args[0]!.kind === 'property') {
     const arg = e.args[0]!;
@@ -50,15 +52,24 @@ function operand(e: Expr, ctx: FilterContext): Operand | null {
     const t = prop.valueType;
     const ok = transform === 'lower' || transform === 'upper' ? t === 'string' : t === 'date' || t === 'timestamp';
     if (!ok) unsupported(option, e.pos, `${e.name}() of a ${t} property`);
-    return { field, transform };
+    return { field, transform, valueType: transform === 'date' ? 'date' : transform === 'lower' || transform === 'upper' ? 'string' : 'integer' };
   }
   // Name the function semgate lacks rather than calling `length(x) eq 2` a comparison of two values.
   if (e.kind === 'call' && !TRANSFORMS[e.name]) unsupported(option, e.pos, `the function ${e.name}()`);
   return null;
 }
 
-/** A literal as the JSON value a REST client would send for it. */
-function literalValue(l: Literal, option: string): string | number | boolean {
+const MIDNIGHT = /^(\d{4}-\d\d-\d\d)T00:00:00(?:\.0*)?Z$/;
+
+/** A literal as the JSON value a REST client would send for it (compared with `target`). */
+function literalValue(l: Literal, option: string, target?: Operand): string | number | boolean {
+  // v2 has no date type: SAP's clients send a date column's value as datetime'2024-01-01T00:00:00'.
+  // At midnight it means the date; any other time of day on a date is ambiguous.
+  if (l.legacy === 'datetime' && target?.valueType === 'date') {
+    const day = MIDNIGHT.exec(String(l.value));
+    if (day) return day[1]!;
+    throw badQuery('odata_ambiguous_literal', `${option}: ${l.raw} (at position ${l.pos}) is ambiguous: the property is a date, and this datetime is not at midnight; write the date, e.g. ${String(l.value).slice(0, 10)}.`, { field: option });
+  }
   switch (l.type) {
     case 'string': case 'date': case 'dateTimeOffset': return String(l.value);
     case 'int': case 'decimal': case 'double':
@@ -96,7 +107,7 @@ export function translateFilter(e: Expr, ctx: FilterContext, path: string): Quer
         if (opName === 'eq' || opName === 'ne') return leaf(target, opName === 'eq' ? 'is_null' : 'is_not_null', []);
         return unsupported(option, right.pos, `'${opName} null'`);
       }
-      return leaf(target, COMPARISONS[opName]!, [literalValue(right, option)]);
+      return leaf(target, COMPARISONS[opName]!, [literalValue(right, option, target)]);
     }
     case 'unary':
       if (e.op !== 'not') return unsupported(option, e.pos, 'negation of a number');
@@ -104,7 +115,7 @@ export function translateFilter(e: Expr, ctx: FilterContext, path: string): Quer
     case 'in': {
       const target = operand(e.left, ctx);
       if (!target) return unsupported(option, e.pos, "an 'in' whose left side is not a property");
-      const values = e.list.map((x) => (x.kind === 'literal' && x.type !== 'null' ? literalValue(x, option) : unsupported(option, x.pos, 'a list item that is not a literal')));
+      const values = e.list.map((x) => (x.kind === 'literal' && x.type !== 'null' ? literalValue(x, option, target) : unsupported(option, x.pos, 'a list item that is not a literal')));
       return leaf(target, 'in', values);
     }
     case 'call': {

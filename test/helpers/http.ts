@@ -8,6 +8,7 @@ import type { LoadOptions } from '../../src/catalog/load.ts';
 import { loadCatalog } from './catalog.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { Gateway, stateFor } from '../../src/service/gateway.ts';
+import { assertConforms } from './openapi-conformance.ts';
 
 export type AuthMethod = 'bearer' | 'x-api-key' | 'basic';
 
@@ -20,6 +21,12 @@ export interface ReqOptions {
   /** An object is sent as JSON; a string is sent as is (for malformed bodies). */
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * Every response is checked against the OpenAPI document (status, content type, headers,
+   * body; see openapi-conformance.ts) and a mismatch fails the test. `false` only for a
+   * request that is not to the gateway's API as documented, with a comment saying why.
+   */
+  conformance?: false;
 }
 
 export interface HttpResult {
@@ -56,7 +63,9 @@ export async function request(baseUrl: string, method: string, path: string, opt
   const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
-  return { status: res.status, headers: res.headers, text, body: type.includes('json') && text !== '' ? JSON.parse(text) : text };
+  const result = { status: res.status, headers: res.headers, text, body: type.includes('json') && text !== '' ? JSON.parse(text) : text };
+  if (opts.conformance !== false) assertConforms(method, path, { status: res.status, header: (n) => res.headers.get(n), text, body: result.body });
+  return result;
 }
 
 /**

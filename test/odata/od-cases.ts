@@ -133,15 +133,15 @@ export const OK_CASES: readonly OkCase[] = [
   { url: 'orders?$select=order_date_month,revenue&$filter=order_date ge 2025-06-01', sql: `SELECT ${MONTH('order_date')} AS order_date_month, SUM(amount) AS revenue FROM acme_orders WHERE order_date >= DATE '2025-06-01' GROUP BY 1` },
   cust('signup_date lt 2022-02-01', "signup_date < DATE '2022-02-01'"),
 
-  // Timestamps (DateTimeOffset): Z, offsets with a literal and an encoded plus, fractions.
+  // Timestamps (DateTimeOffset): Z, offsets with a literal and an encoded plus (a raw + is a space), fractions, v2 datetime/datetimeoffset.
   { url: 'orders?$select=ordered_at_hour,order_count&$filter=ordered_at ge 2025-06-01T00:00:00Z and ordered_at lt 2025-06-02T00:00:00Z', sql: "SELECT date_trunc('hour', ordered_at) AS ordered_at_hour, COUNT(*) AS order_count FROM acme_orders WHERE ordered_at >= TIMESTAMP '2025-06-01 00:00:00' AND ordered_at < TIMESTAMP '2025-06-02 00:00:00' GROUP BY 1" },
-  { url: 'orders?$select=order_id,ordered_at&$filter=ordered_at lt 2024-01-01T06:00:00+02:00', sql: "SELECT order_id, ordered_at FROM acme_orders WHERE ordered_at < TIMESTAMP '2024-01-01 04:00:00'" },
+  { url: "orders?$select=order_id,ordered_at&$filter=ordered_at lt datetime'2024-01-01T04:00:00'", sql: "SELECT order_id, ordered_at FROM acme_orders WHERE ordered_at < TIMESTAMP '2024-01-01 04:00:00'" },
   { url: 'orders?$select=order_id,ordered_at&$filter=ordered_at lt 2024-01-01T06:00:00%2B02:00', sql: "SELECT order_id, ordered_at FROM acme_orders WHERE ordered_at < TIMESTAMP '2024-01-01 04:00:00'" },
   { url: 'orders?$select=order_id,ordered_at&$filter=ordered_at gt 2025-12-31T10:00:00-05:00', sql: "SELECT order_id, ordered_at FROM acme_orders WHERE ordered_at > TIMESTAMP '2025-12-31 15:00:00'" },
   { url: 'orders?$select=order_id,ordered_at&$filter=ordered_at le 2024-01-01T01:00:00.500Z', sql: "SELECT order_id, ordered_at FROM acme_orders WHERE ordered_at <= TIMESTAMP '2024-01-01 01:00:00.5'" },
   { url: 'orders?$select=order_id,ordered_at&$filter=2024-01-01T02:30:00Z gt ordered_at', sql: "SELECT order_id, ordered_at FROM acme_orders WHERE ordered_at < TIMESTAMP '2024-01-01 02:30:00'" },
   ch('ordered_at eq 2024-01-01T00:00:00Z', "ordered_at = TIMESTAMP '2024-01-01 00:00:00'"),
-  ch('ordered_at ne 2024-01-01T00:00:00Z and ordered_at lt 2024-01-02T00:00:00+00:00', "ordered_at < TIMESTAMP '2024-01-02 00:00:00'"),
+  ch("ordered_at ne 2024-01-01T00:00:00Z and ordered_at lt datetimeoffset'2024-01-02T00:00:00%2B00:00'", "ordered_at < TIMESTAMP '2024-01-02 00:00:00'"),
 
   // Booleans and null.
   ch('is_promo', 'is_promo'),

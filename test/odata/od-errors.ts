@@ -83,7 +83,7 @@ export const ERROR_CASES: readonly ErrorCase[] = [
   { url: `${F}(region eq 'EU'`, message: /position 15/ },
   { url: `${F}region eq 'EU`, message: /position 10/ },
   { url: `${F}region eq 'EU' region`, message: /position 15/ },
-  { url: `${F}region eq+'EU'`, message: /position 9/ },
+  { url: `${F}region eq%2B'EU'`, message: /position 9/ },
   { url: 'orders?$select=region,,revenue', message: /position 7/, target: '$select' },
   { url: 'orders?$orderby=region sideways&$select=region', message: /position 7/ },
   { url: 'orders?$apply=groupby(region)', message: /position 8/ },

@@ -12,6 +12,7 @@ import { expect } from 'vitest';
 import { mulberry32 } from '../helpers/rng.ts';
 import type { LoadOptions } from '../../src/catalog/load.ts';
 import { authHeaders, startTestServer, type TestServer } from '../helpers/http.ts';
+import { assertConforms } from '../helpers/openapi-conformance.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const KEYS = { acme: 'sk_demo_acme', globex: 'sk_demo_globex', initech: 'sk_demo_initech', admin: 'sk_demo_admin' } as const;
@@ -47,6 +48,13 @@ export function rawGet(baseUrl: string, pathAndQuery: string, headers: Record<st
         const type = String(res.headers['content-type'] ?? '');
         let body: unknown = text;
         if (type.includes('json') && text !== '') body = JSON.parse(text);
+        // Checked against the OpenAPI document like every response of the shared helpers.
+        try {
+          assertConforms('GET', pathAndQuery, { status: res.statusCode!, header: (n) => headerValue(res.headers[n.toLowerCase()]), text, body });
+        } catch (e) {
+          reject(e as Error);
+          return;
+        }
         resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, text, body });
       });
       res.on('error', reject);
@@ -54,6 +62,7 @@ export function rawGet(baseUrl: string, pathAndQuery: string, headers: Record<st
     r.on('error', reject);
   });
 }
+const headerValue = (v: string | string[] | undefined): string | null => (v === undefined ? null : Array.isArray(v) ? v.join(', ') : v);
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 /** GET an OData URL as a key (Bearer unless told), encoding nothing but spaces. */

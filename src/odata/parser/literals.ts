@@ -14,6 +14,11 @@ const NUMBER = /[+-]?\d+(\.\d+)?([eE][+-]?\d+)?/y;
 const GUID_START = /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-/y;
 const GUID_SHAPE = 'hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh';
 const PREFIXED = /(duration|binary|geography|geometry)'/iy;
+/** OData v2 prefixes (SAP's and other v2-era clients write them): read as the v4 literal they mean. */
+const V2_PREFIXED = /(datetimeoffset|datetime|guid|time)'/iy;
+/** v2 type suffixes of numbers: L Int64, M Decimal, D Double, F Single (either case). */
+const V2_SUFFIX = /[LlMmDdFf]/y;
+const V2_TIME = /^P(?:(\d+)D)?T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(\.\d+)?S)?$/i;
 const DURATION = /^-?P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/;
 const BASE64URL = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048]=?|[A-Za-z0-9_-][AQgw](?:==)?)?$/;
 const ENUM_MEMBER = new RegExp(`(?:${IDENTIFIER_SOURCE}|[+-]?\\d{1,19})`, 'uy');
@@ -60,6 +65,8 @@ export function parseLiteral(c: Cursor): Literal | null {
     }
     const prefix = sticky(PREFIXED, s, start);
     if (prefix !== null) return parsePrefixed(c, prefix.slice(0, -1).toLowerCase());
+    const v2 = sticky(V2_PREFIXED, s, start);
+    if (v2 !== null) return parseV2Prefixed(c, v2.slice(0, -1).toLowerCase());
   }
   if (sticky(GUID_START, s, start) !== null) return parseGuid(c);
   if (!/[0-9+-]/.test(ch)) return null;
@@ -92,6 +99,8 @@ export function parseLiteral(c: Cursor): Literal | null {
   if (!m) return null;
   c.pos = start + m[0].length;
   const text = m[0];
+  const suffix = sticky(V2_SUFFIX, s, c.pos);
+  if (suffix !== null && !isIdentChar(s[c.pos + 1])) return v2Number(c, start, text, suffix.toUpperCase(), m[1] !== undefined, m[2] !== undefined);
   if (m[2] !== undefined) return lit(c, start, 'double', Number(text));
   if (m[1] !== undefined) return lit(c, start, 'decimal', decimalValue(text));
   const digits = text.replace(/^[+-]/, '').length;
@@ -100,6 +109,64 @@ export function parseLiteral(c: Cursor): Literal | null {
     return lit(c, start, 'decimal', decimalValue(text));
   }
   return lit(c, start, 'int', Number.isSafeInteger(n) ? n : text.replace(/^\+/, ''));
+}
+
+/**
+ * A number with a v2 type suffix (`21L`, `1.5M`, `2.0d`, `2.0f`) as the v4 literal it means;
+ * a suffix that contradicts the number (`1.5L`, `1e3M`) or a value beyond the type is an error.
+ */
+function v2Number(c: Cursor, start: number, text: string, suffix: string, fraction: boolean, exponent: boolean): Literal {
+  const at = c.pos;
+  c.pos++;
+  const legacy = (l: Literal): Literal => ({ ...l, legacy: suffix });
+  if (suffix === 'D' || suffix === 'F') return legacy(lit(c, start, 'double', Number(text)));
+  if (suffix === 'M') {
+    if (exponent) c.fail(`'${text}${c.s[at]}' is ambiguous: a v2 Decimal (M) has no exponent; write ${text} (a v4 Double) or the decimal digits`, at);
+    return legacy(lit(c, start, 'decimal', decimalValue(text)));
+  }
+  if (fraction || exponent) c.fail(`'${text}${c.s[at]}' is ambiguous: a v2 Int64 (L) is a whole number; write ${text} without the L`, at);
+  const big = BigInt(text.replace(/^\+/, ''));
+  if (big > 9223372036854775807n || big < -9223372036854775808n) c.fail(`'${text}${c.s[at]}' is beyond the range of an Int64 (L)`, start);
+  const n = Number(big);
+  return legacy(lit(c, start, 'int', Number.isSafeInteger(n) ? n : big.toString()));
+}
+
+/**
+ * `datetime'2024-01-01T00:00[:00[.fff]]'` (v2 Edm.DateTime: no zone, read as UTC, the way
+ * semgate reads a timestamp without a zone), `datetimeoffset'...'`, `guid'...'` and
+ * `time'PT13H20M'` (v2 Edm.Time, a time of day written as a duration; `time'13:20'` too).
+ */
+function parseV2Prefixed(c: Cursor, prefix: string): Literal {
+  const start = c.pos;
+  c.pos += prefix.length + 1;
+  const bodyAt = c.pos;
+  const body = quotedBody(c, prefix);
+  const legacy = (type: LiteralType, value: string): Literal => ({ ...lit(c, start, type, value), legacy: prefix });
+  const whole = (re: RegExp, text: string): boolean => sticky(re, text, 0)?.length === text.length;
+  if (prefix === 'guid') {
+    if (!/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/.test(body)) {
+      c.fail("malformed GUID: expected guid'01234567-89ab-cdef-0123-456789abcdef'", bodyAt);
+    }
+    return legacy('guid', body);
+  }
+  if (prefix === 'time') {
+    if (whole(TIME, body)) return legacy('timeOfDay', body.length === 5 ? `${body}:00` : body);
+    const m = V2_TIME.exec(body);
+    if (!m) c.fail("malformed time: expected a time of day such as time'PT13H20M' or time'13:20:00'", bodyAt);
+    const [d, h, mi, sec] = [m[1], m[2], m[3], m[4]].map((x) => Number(x ?? 0)) as [number, number, number, number];
+    if (d > 0 || h > 23 || mi > 59 || sec > 59) c.fail(`time'${body}' is ambiguous: it is a duration, not a time of day (00:00 to 23:59:59); use duration'${body}'`, bodyAt);
+    const two = (x: number): string => String(x).padStart(2, '0');
+    return legacy('timeOfDay', `${two(h)}:${two(mi)}:${two(sec)}${m[5] ?? ''}`);
+  }
+  const date = sticky(DATE, body, 0);
+  const time = date !== null && /^[Tt]/.test(body.slice(date.length)) ? sticky(TIME, body, date.length + 1) : null;
+  const rest = date === null || time === null ? null : body.slice(date.length + 1 + time.length);
+  const zoned = rest !== null && rest !== '' && whole(ZONE, rest);
+  const example = prefix === 'datetime' ? "datetime'2024-01-31T12:00:00'" : "datetimeoffset'2024-01-31T12:00:00Z'";
+  if (date === null || time === null || (rest !== '' && !zoned)) c.fail(`malformed ${prefix} value: expected e.g. ${example}`, bodyAt);
+  if (prefix === 'datetimeoffset' && !zoned) c.fail("a datetimeoffset needs a time zone: add 'Z' (UTC) or an offset such as +01:00", c.pos - 1);
+  const seconds = time.length === 5 ? ':00' : '';
+  return legacy('dateTimeOffset', `${date}T${time}${seconds}${zoned ? rest : 'Z'}`);
 }
 
 function parseString(c: Cursor): Literal {
