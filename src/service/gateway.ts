@@ -7,10 +7,12 @@ import { QueryCache } from '../cache/query-cache.ts';
 import { loadConfig } from '../catalog/load.ts';
 import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
 import type { Catalog, ConfigIssue } from '../catalog/types.ts';
+import { ConcurrencyLimits } from '../limits/concurrency.ts';
 import { RateLimits } from '../limits/rate-limit.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { SharedUsage } from '../observability/shared-usage.ts';
 import { SourceRegistry } from '../sources/registry.ts';
+import { useSlots } from './query.ts';
 
 /** What one loaded configuration serves with; swapped whole on reload. */
 export interface GatewayState {
@@ -67,6 +69,8 @@ export function redisClient(url: string | undefined): Redis | null {
 export class Gateway {
   readonly usage: SharedUsage;
   readonly limits: RateLimits;
+  /** Queries at once per tenant and per source on this replica; outlives reloads (running queries keep counting). */
+  readonly concurrency: ConcurrencyLimits;
   readonly cache: QueryCache;
   readonly audit: AuditLog;
   readonly metrics: Metrics;
@@ -85,7 +89,13 @@ export class Gateway {
       pools: () => this.state.registry.stats(),
       audit: () => this.audit.status(),
       cache: () => this.cache.stats(),
+      slots: () => this.concurrency.stats(),
     });
+    this.concurrency = new ConcurrencyLimits({
+      waited: (source, tenant, seconds) => this.metrics.observeSlotWait(source, tenant, seconds),
+      rejected: (scope, source, tenant) => this.metrics.observeSlotRejection(scope, source, tenant),
+    });
+    useSlots(state.registry, this.concurrency);
     // ioredis reports every failed reconnect; one warning line each is enough.
     this.redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable: limits are per replica until it returns'));
   }
@@ -146,6 +156,7 @@ export class Gateway {
     const old = this.state;
     const next = stateFor(catalog, old);
     const keptSources = next.registry.adopt(old.registry);
+    useSlots(next.registry, this.concurrency);
     if (next.auth.store !== old.auth.store) await next.auth.store?.attach(this.redis);
     this.state = next;
     if (this.active.has(old)) this.retired.add(old);

@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
-  pingWith,
+  pingWith, connectionWaitMs,
   assertTenantId, errorCode, isNetworkError, num, queryFailed, queueLimitFor, resolveConnection,
   str, timedOut, unavailable, withDeadline, type ConnectionSettings,
 } from './common.ts';
@@ -65,7 +65,8 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
     ...pgConnectionOf(conn),
     max: source.pool.max,
     idleTimeoutMillis: source.pool.idleTimeoutMs,
-    connectionTimeoutMillis: 5_000,
+    // Bounds both connecting and waiting for a busy pool's connection: 503 past it.
+    connectionTimeoutMillis: connectionWaitMs(source),
     allowExitOnIdle: true,
     application_name: 'semgate',
     options: '-c TimeZone=UTC',
