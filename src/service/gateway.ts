@@ -60,10 +60,23 @@ function cacheBytesFromEnv(): number {
   return (Number.isFinite(mb) && mb > 0 ? mb : 256) * 1024 * 1024;
 }
 
+/**
+ * How long one Redis command may take before it counts as failed (limits fall back to the
+ * replica's memory, the cache to its first level): a Redis that stops answering without
+ * closing the connection must not hold requests. `SEMGATE_REDIS_TIMEOUT_MS`, default 500.
+ */
+export function redisCommandTimeoutMs(): number {
+  const ms = Number(process.env.SEMGATE_REDIS_TIMEOUT_MS ?? 500);
+  return Number.isFinite(ms) && ms > 0 ? ms : 500;
+}
+
 /** A Redis client that fails fast while Redis is away, so limits fall back to memory at once. */
 export function redisClient(url: string | undefined): Redis | null {
   if (!url) return null;
-  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  return new Redis(url, {
+    enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false,
+    commandTimeout: redisCommandTimeoutMs(), connectTimeout: 2_000,
+  });
 }
 
 export class Gateway {

@@ -76,14 +76,24 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
   // the process. The pool replaces it on next use.
   pool.on('error', () => undefined);
   const queueLimit = queueLimitFor(source);
+  const listened = new WeakSet<pg.PoolClient>();
 
   async function acquire(): Promise<pg.PoolClient> {
     if (pool.waitingCount >= queueLimit) throw unavailable(source, new Error('pool queue full'));
+    let client: pg.PoolClient;
     try {
-      return await pool.connect();
+      client = await pool.connect();
     } catch (err) {
       throw unavailable(source, err);
     }
+    // A checked-out client whose connection dies emits 'error' (the pool listens only to idle
+    // ones): unheard, that is an uncaught exception that ends the process. The running query
+    // gets the failure too, and run() discards the client.
+    if (!listened.has(client)) {
+      listened.add(client);
+      client.on('error', () => undefined);
+    }
+    return client;
   }
 
   async function execute(client: pg.PoolClient, req: ExecRequest): Promise<unknown[][]> {
