@@ -19,6 +19,8 @@ export const DEFAULTS = {
   poolMax: 10,
   idleTimeoutMs: 30_000,
   maxTenantPools: 50,
+  /** How long a query waits for a concurrency slot or a pooled connection: pg's old connect wait. */
+  queueTimeoutMs: 5_000,
 } as const;
 
 interface RawField { name: string; label?: string; description?: string; roles?: string[] }
@@ -35,7 +37,8 @@ interface RawDataset {
 interface RawSource {
   name: string; type: SourceType; connection: Record<string, string | number | boolean>;
   pool?: { max?: number; idle_timeout_ms?: number; max_tenant_pools?: number };
-  native_rls?: { setting: string }; init_sql?: string;
+  limits?: { max_concurrent?: number; max_concurrent_per_tenant?: number; queue_timeout_ms?: number };
+  native_rls?: { setting: string }; init_sql?: string; read_only?: boolean;
 }
 interface RawApiKey {
   key?: string; key_hash?: string; tenant?: string; role: string; rate_limit?: string; expires_at?: string;
@@ -63,7 +66,7 @@ interface RawTokens {
 export interface RawConfig {
   catalog: { datasets: RawDataset[] };
   sources: { sources: RawSource[] } & RawSettings;
-  apiKeys: { api_keys?: RawApiKey[]; defaults?: { rate_limit?: string }; tenants?: Record<string, { schema?: string; rate_limit?: string }> } & RawTokens;
+  apiKeys: { api_keys?: RawApiKey[]; defaults?: { rate_limit?: string; max_concurrent?: number }; tenants?: Record<string, { schema?: string; rate_limit?: string; max_concurrent?: number }> } & RawTokens;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -87,6 +90,7 @@ export function buildCatalog(raw: RawConfig, sourceFacts: ReadonlyMap<string, So
     Object.entries(raw.apiKeys.tenants ?? {}).map(([id, t]) => [id, {
       ...(t.schema !== undefined && { schema: t.schema }),
       ...(t.rate_limit !== undefined && { rateLimit: t.rate_limit }),
+      ...(t.max_concurrent !== undefined && { maxConcurrent: t.max_concurrent }),
     }]),
   );
   const catalog: Catalog = {
@@ -96,7 +100,7 @@ export function buildCatalog(raw: RawConfig, sourceFacts: ReadonlyMap<string, So
     keyStore: buildKeyStore(raw.apiKeys.key_store),
     jwt: buildJwt(raw.apiKeys.jwt),
     guestTokens: buildGuestTokens(raw.apiKeys.guest_tokens),
-    defaults: { rateLimit: raw.apiKeys.defaults?.rate_limit ?? null },
+    defaults: { rateLimit: raw.apiKeys.defaults?.rate_limit ?? null, maxConcurrent: raw.apiKeys.defaults?.max_concurrent ?? null },
     tenants,
     settings: buildSettings(raw.sources, dir),
     dir,
@@ -132,6 +136,20 @@ function connectionOf(s: RawSource, dir: string): Record<string, string | number
   return { ...s.connection, path: resolve(dir, path) };
 }
 
+/**
+ * A source's concurrency caps: by default as many queries as its pool has connections (so
+ * none queue inside the driver), and half of them for one tenant of a shared pool (so one
+ * tenant's slow queries leave connections for the others); a tenant's own pool is its own.
+ */
+export function sourceLimitsOf(s: RawSource, perTenant: boolean): Source['limits'] {
+  const maxConcurrent = s.limits?.max_concurrent ?? s.pool?.max ?? DEFAULTS.poolMax;
+  return {
+    maxConcurrent,
+    maxConcurrentPerTenant: s.limits?.max_concurrent_per_tenant ?? (perTenant ? maxConcurrent : Math.max(1, Math.floor(maxConcurrent / 2))),
+    queueTimeoutMs: s.limits?.queue_timeout_ms ?? DEFAULTS.queueTimeoutMs,
+  };
+}
+
 function buildSource(s: RawSource, facts: SourceFacts | undefined, dir: string): Source {
   return {
     name: s.name,
@@ -143,6 +161,8 @@ function buildSource(s: RawSource, facts: SourceFacts | undefined, dir: string):
       idleTimeoutMs: s.pool?.idle_timeout_ms ?? DEFAULTS.idleTimeoutMs,
       maxTenantPools: s.pool?.max_tenant_pools ?? DEFAULTS.maxTenantPools,
     },
+    limits: sourceLimitsOf(s, facts?.perTenant ?? false),
+    readOnly: s.read_only ?? true,
     nativeRls: s.native_rls ? { setting: s.native_rls.setting } : null,
     initSql: facts?.initSql ?? null,
   };

@@ -51,6 +51,13 @@ export function checkSources(raw: unknown, dir: string, sink: IssueSink): Map<st
       }
     }
 
+    if (item['read_only'] !== undefined && type !== undefined && type !== 'duckdb') {
+      sink.error(at('read_only'), `\`read_only\` works only with duckdb files; for ${type}, connect as a user that may only read.`, { key: true });
+    } else if (type === 'duckdb' && item['read_only'] !== false && init !== undefined && connection['path'] !== ':memory:') {
+      sink.warning(at('init_sql'), 'the duckdb file is opened read-only, so `init_sql` can only read or create TEMP objects; add `read_only: false` if it must write.');
+    }
+    checkLimits(item, connectionIsPerTenant(connection), at, sink);
+
     if (name !== undefined && !facts.has(name)) {
       facts.set(name, { index, type, perTenant: connectionIsPerTenant(connection), initSql });
     }
@@ -84,6 +91,17 @@ function checkSettings(raw: RawObject | undefined, facts: ReadonlyMap<string, So
       const ok = family !== 0 && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
       if (!ok) sink.error(['server', 'trusted_proxies', i], `\`${String(p)}\` is not an IP address or CIDR range like 10.0.0.0/8.`);
     });
+  }
+}
+
+/** One tenant must not be able to take every slot of a shared pool (a tenant's own pool is its own). */
+function checkLimits(item: RawObject, perTenant: boolean, at: (...r: (string | number)[]) => (string | number)[], sink: IssueSink): void {
+  const limits = obj(item['limits']);
+  const perTenantCap = limits?.['max_concurrent_per_tenant'];
+  if (perTenant || typeof perTenantCap !== 'number') return;
+  const cap = typeof limits?.['max_concurrent'] === 'number' ? limits['max_concurrent'] : obj(item['pool'])?.['max'] ?? 10;
+  if (typeof cap === 'number' && cap > 1 && perTenantCap >= cap) {
+    sink.warning(at('limits', 'max_concurrent_per_tenant'), `one tenant may take all ${cap} query slots of this source, so its slow queries can make every other tenant wait; keep it below \`max_concurrent\` (${cap}).`);
   }
 }
 

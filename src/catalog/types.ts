@@ -148,6 +148,14 @@ export interface Source {
   /** True when some connection value contains `{tenant}`: one pool per tenant. */
   readonly perTenant: boolean;
   readonly pool: { readonly max: number; readonly idleTimeoutMs: number; readonly maxTenantPools: number };
+  /**
+   * Queries at once on this replica (src/limits/concurrency.ts): the source's cap (per tenant
+   * pool for a per-tenant source), one tenant's cap on it, and how long a query may wait for
+   * a slot (also for a pooled connection) before 429/503.
+   */
+  readonly limits: { readonly maxConcurrent: number; readonly maxConcurrentPerTenant: number; readonly queueTimeoutMs: number };
+  /** duckdb only: open the file read-only (the default); `read_only: false` lets queries and init_sql write. */
+  readonly readOnly: boolean;
   /** postgres only: `SET LOCAL <setting> = <tenant>` around every query (defense in depth). */
   readonly nativeRls: { readonly setting: string } | null;
   /** duckdb only: SQL (inline, or a file path ending in .sql, resolved at load) run when opened. */
@@ -182,6 +190,8 @@ export interface ApiKey extends RateSubject {
 export interface TenantSettings {
   readonly schema?: string;
   readonly rateLimit?: string;
+  /** Queries of the tenant running at once on one replica, across every source. */
+  readonly maxConcurrent?: number;
 }
 
 /** Deployment settings of sources.yaml beyond the connections. */
@@ -251,7 +261,7 @@ export interface Catalog {
   readonly keyStore: KeyStoreSettings | null;
   readonly jwt: JwtSettings | null;
   readonly guestTokens: GuestTokenSettings | null;
-  readonly defaults: { readonly rateLimit: string | null };
+  readonly defaults: { readonly rateLimit: string | null; readonly maxConcurrent: number | null };
   readonly tenants: ReadonlyMap<string, TenantSettings>;
   readonly settings: GatewaySettings;
   /** Where the files were read from (for reload and messages). */

@@ -7,6 +7,8 @@ export interface MetricSources {
   pools(): Record<string, SourceStats>;
   audit(): AuditStatus;
   cache(): { entries: number; bytes: number };
+  /** Concurrency slots per source: queries holding one, and waiting for one. */
+  slots?(): Record<string, { running: number; waiting: number }>;
 }
 
 /**
@@ -23,6 +25,8 @@ export class Metrics {
   readonly rateLimited: Counter<'tenant'>;
   readonly reloads: Counter<'result'>;
   readonly compiles: Counter<'result'>;
+  readonly slotWait: Histogram<'source' | 'tenant'>;
+  readonly slotRejections: Counter<'scope' | 'source' | 'tenant'>;
 
   constructor(live: MetricSources, private readonly maxTenants = Number(process.env.SEMGATE_METRICS_MAX_TENANTS ?? 100)) {
     const registers = [this.registry];
@@ -48,6 +52,20 @@ export class Metrics {
     pool('semgate_pool_connections_in_use', 'Connections running a query, per source', (s) => s.inUse);
     pool('semgate_pool_connections_idle', 'Idle pooled connections, per source', (s) => s.idle);
     pool('semgate_pool_requests_waiting', 'Requests waiting for a connection, per source', (s) => s.waiting);
+    this.slotWait = new Histogram({
+      name: 'semgate_query_slot_wait_seconds', help: 'Time a query waited for its concurrency slots (tenant and source), per source and tenant', labelNames: ['source', 'tenant'], registers,
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    this.slotRejections = new Counter({ name: 'semgate_query_slot_rejections_total', help: 'Queries refused after waiting for a slot: scope tenant (429, over its share) or source (503, saturated)', labelNames: ['scope', 'source', 'tenant'], registers });
+    const slots = (name: string, help: string, pick: (s: { running: number; waiting: number }) => number): Gauge<'source'> => new Gauge({
+      name, help, labelNames: ['source'], registers,
+      collect() {
+        this.reset();
+        for (const [source, s] of Object.entries(live.slots?.() ?? {})) this.set({ source }, pick(s));
+      },
+    });
+    slots('semgate_query_slots_in_use', 'Queries holding a concurrency slot of the source', (s) => s.running);
+    slots('semgate_query_slots_waiting', 'Queries waiting for a concurrency slot of the source', (s) => s.waiting);
     new Gauge({ name: 'semgate_audit_queue_depth', help: 'Audit lines waiting to be written', registers, collect() { this.set(live.audit().queued); } });
     new Gauge({ name: 'semgate_audit_spooled_lines', help: 'Audit lines in the local spool (sink failing)', registers, collect() { this.set(live.audit().spooled); } });
     new Gauge({ name: 'semgate_audit_sink_failing', help: '1 while the audit sink fails', registers, collect() { this.set(live.audit().failing ? 1 : 0); } });
@@ -61,6 +79,14 @@ export class Metrics {
     if (this.tenants.size >= this.maxTenants) return '_other';
     this.tenants.add(tenant);
     return tenant;
+  }
+
+  observeSlotWait(source: string, tenant: string, seconds: number): void {
+    this.slotWait.observe({ source, tenant: this.tenantLabel(tenant.startsWith('key:') ? null : tenant) }, seconds);
+  }
+
+  observeSlotRejection(scope: 'tenant' | 'source', source: string, tenant: string): void {
+    this.slotRejections.inc({ scope, source, tenant: this.tenantLabel(tenant.startsWith('key:') ? null : tenant) });
   }
 
   observeRequest(route: string, method: string, status: number, tenant: string | null, seconds: number): void {

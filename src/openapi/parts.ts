@@ -47,15 +47,15 @@ export const COMPONENT_RESPONSES: Json = {
   Forbidden: problem(403, 'The key\'s role may not see that dataset or field, the endpoint needs an admin key, or a non-admin key sent X-Tenant-Id.'),
   NotFound: problem(404, 'Any path or method not in this document (after authentication for paths under /v1 and /odata).'),
   PayloadTooLarge: problem(413, 'The request body is over 1 MiB (checked before the key).'),
-  TooManyRequests: problem(429, 'The key or tenant is over its rate limit.', {
+  TooManyRequests: problem(429, 'The key or tenant is over its rate limit (`rate-limited`), or too many of the tenant\'s queries are running at once and this one waited its source\'s `queue_timeout_ms` for a slot (`concurrency`). RateLimit-* come with every answer to a key that has a rate limit.', {
     'Retry-After': header('Seconds to wait.', { type: 'integer', minimum: 0 }),
-    'RateLimit-Limit': { ...RATE_HEADERS.RateLimitLimit, required: true },
-    'RateLimit-Remaining': { ...RATE_HEADERS.RateLimitRemaining, required: true },
-    'RateLimit-Reset': { ...RATE_HEADERS.RateLimitReset, required: true },
+    'RateLimit-Limit': RATE_HEADERS.RateLimitLimit,
+    'RateLimit-Remaining': RATE_HEADERS.RateLimitRemaining,
+    'RateLimit-Reset': RATE_HEADERS.RateLimitReset,
   }),
   InternalError: problem(500, 'An unexpected failure; the body says only the request id (details are in the log).'),
   Conflict: problem(409, 'The request conflicts with how the gateway is configured (the detail says how).'),
-  ServiceUnavailable: problem(503, 'The source is unreachable, or its connection pool\'s queue is full; or the credential cannot be checked now (the key store or the identity provider\'s key set is unreachable). Never a 401: retry.', {
+  ServiceUnavailable: problem(503, 'The source is unreachable, or saturated (`saturated`: every query slot stayed taken for its `queue_timeout_ms`; no connection came free in that time); or the credential cannot be checked now (the key store or the identity provider\'s key set is unreachable). Never a 401: retry.', {
     'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 0 }),
   }),
   GatewayTimeout: problem(504, 'The query ran past the dataset\'s timeout_ms and was cancelled in the database.'),

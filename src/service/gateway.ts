@@ -7,10 +7,12 @@ import { QueryCache } from '../cache/query-cache.ts';
 import { loadConfig } from '../catalog/load.ts';
 import { formatIssues, summarizeCatalog } from '../catalog/format.ts';
 import type { Catalog, ConfigIssue } from '../catalog/types.ts';
+import { ConcurrencyLimits } from '../limits/concurrency.ts';
 import { RateLimits } from '../limits/rate-limit.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { SharedUsage } from '../observability/shared-usage.ts';
 import { SourceRegistry } from '../sources/registry.ts';
+import { useSlots } from './query.ts';
 
 /** What one loaded configuration serves with; swapped whole on reload. */
 export interface GatewayState {
@@ -58,15 +60,30 @@ function cacheBytesFromEnv(): number {
   return (Number.isFinite(mb) && mb > 0 ? mb : 256) * 1024 * 1024;
 }
 
+/**
+ * How long one Redis command may take before it counts as failed (limits fall back to the
+ * replica's memory, the cache to its first level): a Redis that stops answering without
+ * closing the connection must not hold requests. `SEMGATE_REDIS_TIMEOUT_MS`, default 500.
+ */
+export function redisCommandTimeoutMs(): number {
+  const ms = Number(process.env.SEMGATE_REDIS_TIMEOUT_MS ?? 500);
+  return Number.isFinite(ms) && ms > 0 ? ms : 500;
+}
+
 /** A Redis client that fails fast while Redis is away, so limits fall back to memory at once. */
 export function redisClient(url: string | undefined): Redis | null {
   if (!url) return null;
-  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  return new Redis(url, {
+    enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false,
+    commandTimeout: redisCommandTimeoutMs(), connectTimeout: 2_000,
+  });
 }
 
 export class Gateway {
   readonly usage: SharedUsage;
   readonly limits: RateLimits;
+  /** Queries at once per tenant and per source on this replica; outlives reloads (running queries keep counting). */
+  readonly concurrency: ConcurrencyLimits;
   readonly cache: QueryCache;
   readonly audit: AuditLog;
   readonly metrics: Metrics;
@@ -85,7 +102,13 @@ export class Gateway {
       pools: () => this.state.registry.stats(),
       audit: () => this.audit.status(),
       cache: () => this.cache.stats(),
+      slots: () => this.concurrency.stats(),
     });
+    this.concurrency = new ConcurrencyLimits({
+      waited: (source, tenant, seconds) => this.metrics.observeSlotWait(source, tenant, seconds),
+      rejected: (scope, source, tenant) => this.metrics.observeSlotRejection(scope, source, tenant),
+    });
+    useSlots(state.registry, this.concurrency);
     // ioredis reports every failed reconnect; one warning line each is enough.
     this.redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable: limits are per replica until it returns'));
   }
@@ -146,6 +169,7 @@ export class Gateway {
     const old = this.state;
     const next = stateFor(catalog, old);
     const keptSources = next.registry.adopt(old.registry);
+    useSlots(next.registry, this.concurrency);
     if (next.auth.store !== old.auth.store) await next.auth.store?.attach(this.redis);
     this.state = next;
     if (this.active.has(old)) this.retired.add(old);

@@ -8,6 +8,7 @@ import { canonicalQuery } from '../query/canonical.ts';
 import { parseSemanticQuery } from '../query/parse.ts';
 import { planQuery } from '../query/plan.ts';
 import type { CompiledQuery, Principal, QueryPlan } from '../query/types.ts';
+import type { ConcurrencyLimits, Release } from '../limits/concurrency.ts';
 
 export interface QueryResult {
   readonly columns: { readonly name: string; readonly type: FieldType }[];
@@ -41,15 +42,40 @@ function resultKeyOf(plan: QueryPlan, compiled: CompiledQuery, suffix = ''): str
   return QueryCache.keyFor({ dataset: plan.dataset.name + suffix, source: plan.target.source, tenant: plan.target.tenant, sql: compiled.sql, parameters: compiled.parameters });
 }
 
-/** Compiled SQL of a plan, run on the plan's pool for the plan's tenant. */
-function runOnSource(registry: SourceRegistry, plan: QueryPlan, compiled: CompiledQuery, columnTypes: ExecRequest['columnTypes']): Promise<ExecResult> {
-  return registry.executor(plan.target.source, plan.target.tenant).run({
-    sql: compiled.sql,
-    parameters: compiled.parameters,
-    columnTypes,
-    timeoutMs: plan.timeoutMs,
-    tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : null,
-  });
+/** The concurrency limits each registry's gateway set (none, as in the CLI: no caps). */
+const slotsOf = new WeakMap<SourceRegistry, ConcurrencyLimits>();
+/** Whose share a plan spends, decided where the principal is known (prepareQuery). */
+const shareOf = new WeakMap<QueryPlan, { tenant: string; cap: number | null }>();
+
+export function useSlots(registry: SourceRegistry, slots: ConcurrencyLimits): void {
+  slotsOf.set(registry, slots);
+}
+
+/**
+ * A slot of the plan's tenant and source (src/limits/concurrency.ts), taken before the
+ * query runs; the caller releases it when the rows are delivered. Cache hits never get here.
+ */
+export function acquireSlot(registry: SourceRegistry, plan: QueryPlan): Promise<Release> {
+  const slots = slotsOf.get(registry);
+  if (slots === undefined) return Promise.resolve(() => undefined);
+  const share = shareOf.get(plan) ?? { tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : '_unknown', cap: null };
+  return slots.acquire({ source: registry.source(plan.target.source), pool: plan.target.tenant, tenant: share.tenant, tenantCap: share.cap });
+}
+
+/** Compiled SQL of a plan, run on the plan's pool for the plan's tenant, within a slot. */
+async function runOnSource(registry: SourceRegistry, plan: QueryPlan, compiled: CompiledQuery, columnTypes: ExecRequest['columnTypes']): Promise<ExecResult> {
+  const release = await acquireSlot(registry, plan);
+  try {
+    return await registry.executor(plan.target.source, plan.target.tenant).run({
+      sql: compiled.sql,
+      parameters: compiled.parameters,
+      columnTypes,
+      timeoutMs: plan.timeoutMs,
+      tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : null,
+    });
+  } finally {
+    release();
+  }
 }
 
 function columnsOf(plan: QueryPlan): QueryResult['columns'] {
@@ -79,6 +105,8 @@ export type CompileOutcome = 'hit' | 'miss' | 'uncached';
 export function prepareQuery(catalog: Catalog, principal: Principal, body: unknown): Prepared {
   const query = parseSemanticQuery(body);
   const plan = planQuery(catalog, principal, query);
+  const tenant = principal.tenant ?? `key:${principal.keyId}`;
+  shareOf.set(plan, { tenant, cap: (principal.tenant === null ? undefined : catalog.tenants.get(principal.tenant)?.maxConcurrent) ?? catalog.defaults.maxConcurrent });
   const text = canonicalQuery(query);
   if (text.length > MAX_CACHED_QUERY) return { plan, compiled: compilePlan(plan), compile: 'uncached' };
   let cache = compiledByCatalog.get(catalog);

@@ -49,6 +49,35 @@ export function queueLimitFor(source: Source): number {
   return Math.max(16, source.pool.max * 4);
 }
 
+/**
+ * How long a request waits for a pooled connection: the source's queue timeout (at least a
+ * second, which also bounds connecting to a server that does not answer).
+ */
+export function connectionWaitMs(source: Source): number {
+  return Math.max(1_000, source.limits.queueTimeoutMs);
+}
+
+/**
+ * A pool's connection, or 503 after `connectionWaitMs`: a connection that arrives after we
+ * gave up is handed to `giveBack` at once (never leaked, never used).
+ */
+export async function withinConnectionWait<C>(source: Source, pending: Promise<C>, giveBack: (c: C) => void): Promise<C> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), connectionWaitMs(source));
+  });
+  try {
+    const first = await Promise.race([pending, timeout]);
+    if (first === 'timeout') {
+      pending.then(giveBack, () => undefined);
+      throw unavailable(source, new Error(`no connection within ${connectionWaitMs(source)} ms`));
+    }
+    return first as C;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function unavailable(source: Source, cause: unknown): GatewayError {
   return new GatewayError('source.unavailable', 503, `Source '${source.name}' is unavailable`, {
     headers: { 'Retry-After': '5' },

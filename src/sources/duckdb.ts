@@ -7,7 +7,7 @@ import { DOUBLE, DuckDBInstance, DuckDBDateValue, DuckDBTimestampValue } from '@
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
-import { pingWith, queryFailed, toDriverValue, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
+import { connectionWaitMs, pingWith, queryFailed, toDriverValue, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
 import { normaliseRow } from './normalise.ts';
 import type { ExecRequest, ExecResult, Executor } from './types.ts';
 
@@ -86,8 +86,25 @@ export function createDuckdbExecutor(source: Source, tenant: string | null): Exe
       }
     }
     if (waiters.length >= queueLimit) throw unavailable(source, new Error('pool queue full'));
-    // release() hands a connection over without lowering inUse.
-    return new Promise<DuckDBConnection>((resolve, reject) => waiters.push({ resolve, reject }));
+    // release() hands a connection over without lowering inUse; past the wait bound, 503.
+    return new Promise<DuckDBConnection>((resolve, reject) => {
+      const waiter = {
+        resolve: (c: DuckDBConnection) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+        reject: (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = waiters.indexOf(waiter);
+        if (i >= 0) waiters.splice(i, 1);
+        reject(unavailable(source, new Error(`no connection within ${connectionWaitMs(source)} ms`)));
+      }, connectionWaitMs(source));
+      waiters.push(waiter);
+    });
   }
 
   function release(c: DuckDBConnection): void {

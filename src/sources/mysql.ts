@@ -8,7 +8,7 @@ import mysql from 'mysql2/promise';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
-  pingWith,
+  pingWith, withinConnectionWait,
   isNetworkError, num, queryFailed, queueLimitFor, resolveConnection, str, timedOut, toDriverValue,
   unavailable, withDeadline,
 } from './common.ts';
@@ -72,11 +72,12 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
     if (closing) throw unavailable(source, new Error('executor closed'));
     waiting++;
     try {
-      const c = await pool.getConnection();
+      // mysql2's pool waits for a free connection without a bound: ours is the queue timeout.
+      const c = await withinConnectionWait(source, pool.getConnection(), (late) => late.release());
       inUse++;
       return c;
     } catch (err) {
-      throw unavailable(source, err);
+      throw err instanceof GatewayError ? err : unavailable(source, err);
     } finally {
       waiting--;
     }

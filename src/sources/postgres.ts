@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
-  pingWith,
+  pingWith, connectionWaitMs,
   assertTenantId, errorCode, isNetworkError, num, queryFailed, queueLimitFor, resolveConnection,
   str, timedOut, unavailable, withDeadline, type ConnectionSettings,
 } from './common.ts';
@@ -65,7 +65,8 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
     ...pgConnectionOf(conn),
     max: source.pool.max,
     idleTimeoutMillis: source.pool.idleTimeoutMs,
-    connectionTimeoutMillis: 5_000,
+    // Bounds both connecting and waiting for a busy pool's connection: 503 past it.
+    connectionTimeoutMillis: connectionWaitMs(source),
     allowExitOnIdle: true,
     application_name: 'semgate',
     options: '-c TimeZone=UTC',
@@ -75,14 +76,24 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
   // the process. The pool replaces it on next use.
   pool.on('error', () => undefined);
   const queueLimit = queueLimitFor(source);
+  const listened = new WeakSet<pg.PoolClient>();
 
   async function acquire(): Promise<pg.PoolClient> {
     if (pool.waitingCount >= queueLimit) throw unavailable(source, new Error('pool queue full'));
+    let client: pg.PoolClient;
     try {
-      return await pool.connect();
+      client = await pool.connect();
     } catch (err) {
       throw unavailable(source, err);
     }
+    // A checked-out client whose connection dies emits 'error' (the pool listens only to idle
+    // ones): unheard, that is an uncaught exception that ends the process. The running query
+    // gets the failure too, and run() discards the client.
+    if (!listened.has(client)) {
+      listened.add(client);
+      client.on('error', () => undefined);
+    }
+    return client;
   }
 
   async function execute(client: pg.PoolClient, req: ExecRequest): Promise<unknown[][]> {

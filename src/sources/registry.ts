@@ -80,6 +80,11 @@ export class SourceRegistry {
     };
   }
 
+  /** A source of this registry's configuration (throws 503 once closed). */
+  source(name: string): Source {
+    return this.#source(name);
+  }
+
   /** Pings a source; for a per-tenant source, every tenant pool that is open. */
   async ping(sourceName: string): Promise<void> {
     const source = this.#source(sourceName);

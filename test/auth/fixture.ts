@@ -99,7 +99,7 @@ ${o.noStore ? '' : `key_store: { source: keys, table: ${table}, cache_ttl: ${o.c
 export async function initStoreTable(table: string): Promise<void> {
   const pg = services.postgres;
   const sql = new KeyTableSql({ name: 'keys', type: 'postgres', connection: { ...pg }, perTenant: false,
-    pool: { max: 1, idleTimeoutMs: 1000, maxTenantPools: 1 }, nativeRls: null, initSql: null },
+    pool: { max: 1, idleTimeoutMs: 1000, maxTenantPools: 1 }, limits: { maxConcurrent: 1, maxConcurrentPerTenant: 1, queueTimeoutMs: 5000 }, readOnly: true, nativeRls: null, initSql: null },
   { source: 'keys', table: { schema: null, name: table as never }, cacheTtlSeconds: 30, cacheMax: 100 });
   try {
     await sql.init(null);

@@ -79,7 +79,7 @@ describe('a valid configuration', () => {
     const dump = JSON.stringify(c, (_k, v: unknown) => (v instanceof Map ? [...v] : v));
     expect(dump).not.toContain('pk_acme_abc123');
     expect(dump).not.toContain(ADMIN_KEY);
-    expect(c.defaults).toEqual({ rateLimit: '600/minute' });
+    expect(c.defaults).toEqual({ rateLimit: '600/minute', maxConcurrent: null });
     expect(c.tenants.get('acme_corp')).toEqual({ schema: 'acme', rateLimit: '1000/minute' });
   });
 

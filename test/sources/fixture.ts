@@ -17,6 +17,8 @@ export function makeSource(
     connection,
     perTenant: Object.values(connection).some((v) => typeof v === 'string' && v.includes('{tenant}')),
     pool: { max: 4, idleTimeoutMs: 10_000, maxTenantPools: 8 },
+    limits: { maxConcurrent: 4, maxConcurrentPerTenant: 2, queueTimeoutMs: 5_000 },
+    readOnly: false,
     nativeRls: null,
     initSql: null,
     ...overrides,
