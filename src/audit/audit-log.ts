@@ -17,6 +17,12 @@ export interface AuditEvent {
   filter_fields: string[];
   filter_values?: unknown[];
   status: number;
+  /**
+   * How the request ended: `ok`; `error` (an error answer); `aborted` (the client went away
+   * before the answer ended: the statement was stopped in the database); `failed` (a streamed
+   * answer broke off after its 200 was sent).
+   */
+  outcome?: AuditOutcome;
   rows: number | null;
   bytes: number | null;
   cache_hit: boolean | null;
@@ -24,6 +30,8 @@ export interface AuditEvent {
   /** Admin calls on keys and guest tokens: the id acted on (never the key). */
   target_key_id?: string;
 }
+
+export type AuditOutcome = 'ok' | 'error' | 'aborted' | 'failed';
 
 export interface AuditStatus {
   sink: string;

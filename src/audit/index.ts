@@ -3,7 +3,7 @@ import type { Catalog } from '../catalog/types.ts';
 import { AuditLog } from './audit-log.ts';
 import { FileSink, NullSink, PostgresSink, StdoutSink, type AuditSink } from './sinks.ts';
 
-export type { AuditEvent, AuditStatus } from './audit-log.ts';
+export type { AuditEvent, AuditOutcome, AuditStatus } from './audit-log.ts';
 export { AuditLog } from './audit-log.ts';
 
 /** The sink sources.yaml asks for; SEMGATE_AUDIT_SINK overrides the kind (tests use `none`). */

@@ -26,6 +26,14 @@ export interface CacheOutcome {
   readonly hit: boolean;
 }
 
+/**
+ * What a streamed fill produced: the whole result (small enough to keep, so it is cached),
+ * or a result too big to hold, handed on unbuffered and never cached.
+ */
+export type Filled<S> = { readonly complete: CachedRows } | { readonly streaming: S };
+
+export type StreamOutcome<S> = CacheOutcome | { readonly streaming: S; readonly hit: false };
+
 export interface PurgeFilter {
   readonly dataset?: string;
   readonly tenant?: string;
@@ -46,7 +54,8 @@ function sizeOf(json: string): number {
  */
 export class QueryCache {
   private readonly local: LRUCache<string, Entry>;
-  private readonly inflight = new Map<string, Promise<CachedRows>>();
+  /** Resolves to null when the leader's result was too big to share: waiters then run their own. */
+  private readonly inflight = new Map<string, Promise<CachedRows | null>>();
   private subscriber: Redis | null = null;
 
   constructor(private readonly redis: Redis | null, maxBytes = 256 * 1024 * 1024, private readonly prefix = 'sg:cache') {
@@ -71,16 +80,34 @@ export class QueryCache {
    * (Cache-Control: no-cache) skips the read but still fills.
    */
   async getOrRun(key: string, ttlSeconds: number, scope: EntryScope, run: () => Promise<CachedRows>, bypassRead = false): Promise<CacheOutcome> {
-    if (ttlSeconds <= 0) return { value: await run(), hit: false };
+    const out = await this.getOrStream<never>(key, ttlSeconds, scope, async () => ({ complete: await run() }), bypassRead);
+    if ('streaming' in out) throw new Error('unreachable: a complete fill never streams');
+    return out;
+  }
+
+  /**
+   * Like getOrRun, for a result read as a stream: `open()` buffers up to a size bound and
+   * says whether it got the whole result (cached, and shared with identical queries in
+   * flight) or not (handed on as a stream, not cached; waiters run their own).
+   */
+  async getOrStream<S>(key: string, ttlSeconds: number, scope: EntryScope, open: () => Promise<Filled<S>>, bypassRead = false): Promise<StreamOutcome<S>> {
+    if (ttlSeconds <= 0) {
+      const r = await open();
+      return 'complete' in r ? { value: r.complete, hit: false } : { streaming: r.streaming, hit: false };
+    }
     if (!bypassRead) {
       const local = this.local.get(key);
       if (local) return { value: local.value, hit: true };
       const shared = this.inflight.get(key);
-      if (shared) return { value: await shared, hit: false };
+      if (shared) {
+        const value = await shared;
+        if (value !== null) return { value, hit: false };
+        return this.getOrStream(key, 0, scope, open); // too big to share: a run of our own
+      }
     }
-    const pending = this.fill(key, ttlSeconds, scope, run, bypassRead);
+    const pending = this.fill(key, ttlSeconds, scope, open, bypassRead);
     if (!bypassRead) {
-      const shared = pending.then((o) => o.value);
+      const shared = pending.then((o) => ('value' in o ? o.value : null));
       // Waiters get the failure; with none, it must not be an unhandled rejection (a crash).
       shared.catch(() => undefined);
       this.inflight.set(key, shared);
@@ -92,7 +119,7 @@ export class QueryCache {
     }
   }
 
-  private async fill(key: string, ttlSeconds: number, scope: EntryScope, run: () => Promise<CachedRows>, bypassRead: boolean): Promise<CacheOutcome> {
+  private async fill<S>(key: string, ttlSeconds: number, scope: EntryScope, open: () => Promise<Filled<S>>, bypassRead: boolean): Promise<StreamOutcome<S>> {
     if (!bypassRead && this.redis?.status === 'ready') {
       const text = await this.redis.get(this.redisKey(scope, key)).catch(() => null);
       if (text !== null) {
@@ -101,7 +128,9 @@ export class QueryCache {
         return { value, hit: true };
       }
     }
-    const value = await run();
+    const filled = await open();
+    if (!('complete' in filled)) return { streaming: filled.streaming, hit: false };
+    const value = filled.complete;
     // Encoded once: for the size here and, with Redis, for the shared entry.
     const text = JSON.stringify(value);
     this.local.set(key, { ...scope, value }, { ttl: ttlSeconds * 1000, size: sizeOf(text) });

@@ -53,6 +53,7 @@ interface RawSettings {
   };
   server?: { trusted_proxies?: string[] };
   odata?: { api_key_param?: string; max_page_size?: number; skiptoken_secret?: string };
+  csv?: { escape_formulas?: boolean };
 }
 interface RawTokens {
   key_store?: { source: string; table?: string; cache_ttl?: number; cache_max?: number };
@@ -126,6 +127,7 @@ function buildSettings(raw: RawSettings, dir: string): GatewaySettings {
       maxPageSize: raw.odata?.max_page_size ?? 5000,
       skiptokenSecret: raw.odata?.skiptoken_secret ?? null,
     },
+    csv: { escapeFormulas: raw.csv?.escape_formulas ?? false },
   };
 }
 

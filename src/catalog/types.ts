@@ -213,6 +213,10 @@ export interface GatewaySettings {
     readonly maxPageSize: number;
     readonly skiptokenSecret: string | null;
   };
+  readonly csv: {
+    /** Neutralise formula-like text cells (`=`, `+`, `-`, `@`, tab, CR) unless the request says otherwise. */
+    readonly escapeFormulas: boolean;
+  };
 }
 
 /** `key_store:` of api-keys.yaml: keys in a PostgreSQL table shared by every replica. */

@@ -1,40 +1,48 @@
-import type { QueryResult } from '../service/query.ts';
+/**
+ * CSV (RFC 4180, CRLF line ends) by d3-dsv's row formatter: a cell holding a comma, a double
+ * quote or a line break is quoted, NULL is an empty cell. Written batch by batch from the
+ * result stream (`streamBody`), so an export of any size holds one batch at a time.
+ */
+import { csvFormatRow } from 'd3-dsv';
+import type { FieldType } from '../catalog/types.ts';
+import type { ResultStream } from '../service/result-stream.ts';
+import type { Row } from '../sources/types.ts';
+import { streamBody, type StreamOutcome } from '../web/stream-body.ts';
+import type { ResultSummary } from '../service/result-stream.ts';
 
-/** RFC 4180: quote a cell when it holds a comma, quote, CR or LF. NULL is an empty cell. */
-function cell(v: string | number | boolean | null): string {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** What a spreadsheet reads as a formula (OWASP "CSV injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A text cell a spreadsheet would run as a formula gets a leading `'`. Cells of number and
+ * integer columns never do: `-12.5` stays a number (and so do exact decimals beyond 2^53,
+ * which arrive as strings).
+ */
+export function neutraliseFormula(value: string | number | boolean | null, type: FieldType): string | number | boolean | null {
+  return typeof value === 'string' && type !== 'number' && type !== 'integer' && FORMULA_START.test(value) ? `'${value}` : value;
 }
 
-/** Streams the result as CSV with a header row, a few thousand rows per chunk; `onEnd` gets the bytes sent. */
-export function csvStream(result: QueryResult, onEnd: (bytes: number) => void = () => undefined): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let next = -1; // -1: the header row
-  let bytes = 0;
-  const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): void => {
-    const chunk = encoder.encode(text);
-    bytes += chunk.byteLength;
-    controller.enqueue(chunk);
+/** The header row, CRLF included. */
+export function csvHeader(columns: readonly { readonly name: string }[]): string {
+  return `${csvFormatRow(columns.map((c) => c.name))}\r\n`;
+}
+
+/** Formats batches of rows, each row ending in CRLF; `escapeFormulas` neutralises formula-like text cells. */
+export function csvRows(columns: readonly { readonly type: FieldType }[], escapeFormulas: boolean): (batch: readonly Row[]) => string {
+  const types = columns.map((c) => c.type);
+  return (batch) => {
+    let text = '';
+    for (const row of batch) {
+      const cells = escapeFormulas ? row.map((v, i) => neutraliseFormula(v, types[i]!)) : row;
+      // d3-dsv formats null as an empty cell and other values with String().
+      text += `${csvFormatRow(cells as unknown as string[])}\r\n`;
+    }
+    return text;
   };
-  const CHUNK = 2000;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (next === -1) {
-        send(controller, `${result.columns.map((c) => cell(c.name)).join(',')}\r\n`);
-        next = 0;
-        return;
-      }
-      if (next >= result.rows.length) {
-        controller.close();
-        onEnd(bytes);
-        return;
-      }
-      const end = Math.min(next + CHUNK, result.rows.length);
-      let text = '';
-      for (let i = next; i < end; i++) text += `${result.rows[i]!.map(cell).join(',')}\r\n`;
-      next = end;
-      send(controller, text);
-    },
-  });
+}
+
+/** The result as a CSV body with a header row; `done` gets the bytes sent and how it ended. */
+export function csvBody(result: ResultStream, escapeFormulas: boolean,
+  done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary) => void = () => undefined): ReadableStream<Uint8Array> {
+  return streamBody(result, { open: csvHeader(result.columns), rows: csvRows(result.columns, escapeFormulas), close: () => '' }, done);
 }

@@ -3,13 +3,15 @@ import { Hono } from 'hono';
 import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import { isJsonObject, notAnObject } from '../query/parse.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
-import { executeCached, prepareQuery } from '../service/query.ts';
+import { executeStreamed, prepareQuery } from '../service/query.ts';
+import type { ResultStream, ResultSummary } from '../service/result-stream.ts';
 import { guard, requireAdmin } from '../web/guard.ts';
 import { endTime, respond, startTime } from '../web/frame.ts';
 import { HISTORY_DAYS, type UsageReport } from '../observability/usage.ts';
 import type { SharedUsage } from '../observability/shared-usage.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
-import { csvStream } from './csv.ts';
+import { csvBody } from './csv.ts';
+import { streamBody, type StreamOutcome } from '../web/stream-body.ts';
 import { adminKeyRoutes } from './admin-keys.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { askedNoCache, detailOf, notePrepared, readJsonBody, sendJson, sendText } from '../web/body.ts';
@@ -23,6 +25,26 @@ function rowsJson(rows: unknown[]): string {
     rowsJsonCache.set(rows, text);
   }
   return text;
+}
+
+/** `?escape_formulas=true|false` overrides the configured default (sources.yaml `csv.escape_formulas`). */
+function escapeFormulas(raw: string | undefined, configured: boolean): boolean {
+  if (raw === undefined) return configured;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw badQuery('invalid', 'escape_formulas is true or false.', { field: 'escape_formulas' });
+}
+
+/**
+ * The JSON answer of a result too big to hold, written as it is read: `meta` comes after
+ * `rows`, so its row_count and truncated are the truth about what was sent.
+ */
+function jsonBody(result: ResultStream, requestId: string, done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary) => void): ReadableStream<Uint8Array> {
+  return streamBody(result, {
+    open: `{"columns":${JSON.stringify(result.columns)},"rows":[`,
+    rows: (batch, first) => (first ? '' : ',') + JSON.stringify(batch).slice(1, -1),
+    close: (s) => `],"meta":${JSON.stringify({ ...s, cached: result.cached, request_id: requestId })}}`,
+  }, done);
 }
 
 /** `{ dataset?, tenant? }`, each a plain name: it becomes part of a Redis key pattern. */
@@ -103,23 +125,35 @@ export function restRoutes(): Hono<GatewayEnv> {
     endTime(c, 'plan');
     notePrepared(c, prepared);
     startTime(c, 'db');
-    const result = await executeCached(gateway.cache, c.get('state').registry, prepared, askedNoCache(c));
+    const csv = (c.req.header('accept') ?? '').includes('text/csv');
+    const escape = csv && escapeFormulas(c.req.query('escape_formulas'), c.get('state').catalog.settings.csv.escapeFormulas);
+    const result = await executeStreamed(gateway.cache, c.get('state').registry, prepared, { bypassRead: askedNoCache(c), signal: c.req.raw.signal });
     endTime(c, 'db');
     // Given to the answer itself (not setHeader): an error after this point must not say X-Cache.
-    const xCache = result.cached ? 'HIT' : 'MISS';
-    detail.rows = result.rows.length;
+    const headers: Record<string, string> = { 'X-Cache': result.cached ? 'HIT' : 'MISS' };
     detail.cacheHit = result.cached;
-    const meta = { ...result.meta, cached: result.cached, request_id: c.get('requestId') };
-    if ((c.req.header('accept') ?? '').includes('text/csv')) {
-      let done: (bytes: number) => void = () => undefined;
-      detail.bytes = new Promise<number>((resolve) => { done = resolve; });
-      return respond(c, csvStream(result, done), 200, 'text/csv; charset=utf-8', {
-        'X-Cache': xCache, 'X-Row-Count': String(meta.row_count), 'X-Truncated': String(meta.truncated),
-      });
+    // Known before the first byte only for a result held whole (a hit, or within the buffer).
+    const known = result.complete ? result.summary() : null;
+    if (known) {
+      detail.rows = known.row_count;
+      headers['X-Row-Count'] = String(known.row_count);
+      headers['X-Truncated'] = String(known.truncated);
     }
+    if (csv || !known) {
+      let finished: (bytes: number) => void = () => undefined;
+      detail.bytes = new Promise<number>((resolve) => { finished = resolve; });
+      const done = (bytes: number, outcome: StreamOutcome, summary: ResultSummary): void => {
+        detail.rows = summary.row_count;
+        detail.outcome = outcome;
+        finished(bytes);
+      };
+      if (csv) return respond(c, csvBody(result, escape, done), 200, 'text/csv; charset=utf-8', headers);
+      return respond(c, jsonBody(result, c.get('requestId'), done), 200, 'application/json', { 'X-Cache': headers['X-Cache']! });
+    }
+    const meta = { ...known, cached: result.cached, request_id: c.get('requestId') };
     // The rows' JSON is written once per cached result, not once per hit.
-    const json = `{"columns":${JSON.stringify(result.columns)},"rows":${rowsJson(result.rows)},"meta":${JSON.stringify(meta)}}`;
-    return sendText(c, json, 'application/json', 200, { 'X-Cache': xCache });
+    const json = `{"columns":${JSON.stringify(result.columns)},"rows":${rowsJson(result.head as unknown[])},"meta":${JSON.stringify(meta)}}`;
+    return sendText(c, json, 'application/json', 200, { 'X-Cache': headers['X-Cache']! });
   });
 
   app.post('/v1/query/sql', async (c) => {

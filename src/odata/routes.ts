@@ -3,10 +3,13 @@ import { GatewayError } from '../errors.ts';
 import { guard } from '../web/guard.ts';
 import { fromTrustedProxy } from '../web/client-ip.ts';
 import type { GatewayEnv } from '../web/env.ts';
-import { endTime, setHeader, startTime } from '../web/frame.ts';
+import { endTime, respond, setHeader, startTime } from '../web/frame.ts';
+import { streamBody, type StreamOutcome } from '../web/stream-body.ts';
+import type { Row } from '../sources/types.ts';
+import type { ResultSummary } from '../service/result-stream.ts';
 import { askedNoCache, detailOf, notePrepared, sendText } from '../web/body.ts';
 import { defaultLimit } from '../query/plan.ts';
-import { executeCached, executeCount, prepareQuery } from '../service/query.ts';
+import { executeCount, executeStreamed, prepareQuery } from '../service/query.ts';
 import { ODataSyntaxError, type ODataQueryOptions, type SelectItem } from './ast.ts';
 import { JSON_CONTENT_TYPE, METADATA_CONTENT_TYPE, metadataXml, serviceDocument } from './metadata.ts';
 import { entityModel, entitySetOf, KEY_PROPERTY, type EntitySet } from './model.ts';
@@ -131,11 +134,11 @@ export function odataRoutes(): Hono<GatewayEnv> {
     endTime(c, 'plan');
     notePrepared(c, prepared);
     startTime(c, 'db');
-    const result = limit === 0 ? { rows: [], meta: { truncated: false }, cached: false } : await executeCached(c.get('gateway').cache, registry, prepared, askedNoCache(c));
+    // The count first: it is known up front, and no cursor is held open while it runs.
     const count = options.count ? await executeCount(c.get('gateway').cache, registry, plan) : null;
+    const result = limit === 0 ? null : await executeStreamed(c.get('gateway').cache, registry, prepared, { bypassRead: askedNoCache(c), signal: c.req.raw.signal });
     endTime(c, 'db');
-    detail.rows = result.rows.length;
-    detail.cacheHit = result.cached;
+    detail.cacheHit = result?.cached ?? false;
 
     const withKey = !options.apply && (options.select === null || options.select.some((s: SelectItem) => s.kind === 'star' || (s.kind === 'property' && s.path[0] === KEY_PROPERTY)));
     // The key is every grouped dimension's value, selected or not: it identifies the row.
@@ -147,28 +150,59 @@ export function odataRoutes(): Hono<GatewayEnv> {
     const outputs = [...plan.dimensions, ...plan.metrics];
     const index = columns.map((col) => outputs.findIndex((f) => f.alias === col.output));
     const numeric = index.map((i) => outputs[i]!.type === 'number' || outputs[i]!.type === 'integer');
-    const value = result.rows.map((row) => {
-      const entity: Record<string, unknown> = {};
-      if (withKey) entity[KEY_PROPERTY] = JSON.stringify(dims.map((i) => row[i]));
+    const entity = (row: Row): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      if (withKey) out[KEY_PROPERTY] = JSON.stringify(dims.map((i) => row[i]));
       columns.forEach((col, i) => {
         const v = row[index[i]!];
-        entity[col.name] = !numeric[i] || v === null || v === undefined ? v : ieee ? String(v) : Number(v);
+        out[col.name] = !numeric[i] || v === null || v === undefined ? v : ieee ? String(v) : Number(v);
       });
-      return entity;
-    });
+      return out;
+    };
     const root = serviceRoot(c);
     const selected = options.select || options.apply ? `(${[...(withKey ? [KEY_PROPERTY] : []), ...columns.map((x) => x.name)].join(',')})` : '';
-    const body: Record<string, unknown> = { '@odata.context': `${root}$metadata#${set.name}${selected}` };
-    if (count !== null) body['@odata.count'] = count;
-    body.value = value;
-    const more = result.meta.truncated && sent + value.length < (options.top ?? Infinity);
-    if (more) {
+    const context = `${root}$metadata#${set.name}${selected}`;
+    /** The next page's link, when rows are left that $top still wants. */
+    const nextLink = (s: { row_count: number; truncated: boolean }): string | null => {
+      if (!s.truncated || sent + s.row_count >= (options.top ?? Infinity)) return null;
       const next = new URLSearchParams(queryDefining(params, keyParam(c)));
-      next.set('$skiptoken', signToken(secret, { o: sent + value.length, ...binding }));
-      body['@odata.nextLink'] = `${root}${encodeURIComponent(set.name)}?${next.toString().replace(/\+/g, '%20')}`;
+      next.set('$skiptoken', signToken(secret, { o: sent + s.row_count, ...binding }));
+      return `${root}${encodeURIComponent(set.name)}?${next.toString().replace(/\+/g, '%20')}`;
+    };
+    const contentType = ieee ? JSON_TYPE_IEEE754 : JSON_CONTENT_TYPE;
+    const headers = applied ? { 'Preference-Applied': `odata.maxpagesize=${size}` } : undefined;
+
+    if (result !== null && !result.complete) {
+      // Too big to hold: `value` streams from the database cursor; the next link, known only
+      // at the end, follows it (OData JSON allows control information after the collection).
+      let finished: (bytes: number) => void = () => undefined;
+      detail.bytes = new Promise<number>((resolve) => { finished = resolve; });
+      const done = (bytes: number, outcome: StreamOutcome, summary: ResultSummary): void => {
+        detail.rows = summary.row_count;
+        detail.outcome = outcome;
+        finished(bytes);
+      };
+      const open = `{"@odata.context":${JSON.stringify(context)}${count === null ? '' : `,"@odata.count":${count}`},"value":[`;
+      const body = streamBody(result, {
+        open,
+        rows: (batch, first) => (first ? '' : ',') + JSON.stringify(batch.map(entity)).slice(1, -1),
+        close: (s) => {
+          const link = nextLink(s);
+          return link === null ? ']}' : `],"@odata.nextLink":${JSON.stringify(link)}}`;
+        },
+      }, done);
+      return respond(c, body, 200, contentType, headers);
     }
-    return sendText(c, JSON.stringify(body), ieee ? JSON_TYPE_IEEE754 : JSON_CONTENT_TYPE, 200,
-      applied ? { 'Preference-Applied': `odata.maxpagesize=${size}` } : undefined);
+
+    const rows = result?.head ?? [];
+    const summary = result?.summary() ?? { row_count: 0, truncated: false };
+    detail.rows = rows.length;
+    const body: Record<string, unknown> = { '@odata.context': context };
+    if (count !== null) body['@odata.count'] = count;
+    body.value = rows.map(entity);
+    const link = nextLink(summary);
+    if (link !== null) body['@odata.nextLink'] = link;
+    return sendText(c, JSON.stringify(body), contentType, 200, headers);
   });
 
   // Anything else under /odata (key lookups like orders('x'), other methods) is an OData 404.

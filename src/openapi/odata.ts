@@ -85,7 +85,7 @@ export function odataPaths(): Json {
     '/odata/{set}': {
       get: {
         operationId: 'odataEntitySet', tags: ['odata'], summary: 'Rows of a dataset, with OData query options',
-        description: 'Without $select or $apply: every dimension and metric the key may see, grouped by all dimensions. Server-driven paging: when more rows follow, `@odata.nextLink` carries the next page (page size from `Prefer: odata.maxpagesize`, default 5,000).',
+        description: 'Without $select or $apply: every dimension and metric the key may see, grouped by all dimensions. Server-driven paging: when more rows follow, `@odata.nextLink` carries the next page (page size from `Prefer: odata.maxpagesize`, default 5,000). A page over 1 MiB is streamed from the database as it is read; `@odata.nextLink` then comes after `value` (known only at its end), as OData JSON allows.',
         parameters: [ENTITY_SET, ...ODATA_PARAMS, ...KEY_PARAMS],
         responses: {
           ...odataKeyed('404', '504'),

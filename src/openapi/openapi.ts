@@ -189,15 +189,23 @@ function paths(): Json {
     '/v1/query': {
       post: {
         operationId: 'query', tags: ['query'], summary: 'Run a semantic query',
-        description: 'Send `Accept: text/csv` for CSV (a header row, RFC 4180, NULL as an empty cell); otherwise JSON.',
-        parameters: KEY_PARAMS, requestBody: queryBody(EXAMPLE_QUERY),
+        description: 'Send `Accept: text/csv` for CSV (a header row, RFC 4180, NULL as an empty cell); otherwise JSON. '
+          + 'A result over 1 MiB is streamed from the database as it is read: `meta` comes after `rows`, so its `row_count` and `truncated` '
+          + 'describe what was sent; `X-Row-Count` and `X-Truncated` are sent only when the whole result was known before the first byte. '
+          + 'A streamed answer that breaks off (the database failed after the 200) ends with a reset connection, never a well-formed body.',
+        parameters: [...KEY_PARAMS, {
+          name: 'escape_formulas', in: 'query', required: false,
+          description: 'With text/csv: `true` prefixes text cells starting with `=`, `+`, `-`, `@`, tab or CR with `\'` (spreadsheet formula injection); '
+            + 'number columns are never changed. Default: sources.yaml `csv.escape_formulas` (false).',
+          schema: { type: 'string', enum: ['true', 'false', '1', '0'] },
+        }], requestBody: queryBody(EXAMPLE_QUERY),
         responses: {
           ...keyed(['413', 'PayloadTooLarge'], ['503', 'ServiceUnavailable'], ['504', 'GatewayTimeout']),
           200: ok('The rows.', 'QueryResponse', {
             'text/csv': { schema: { type: 'string', description: 'A header row of column names, then one line per row, CRLF line ends.' } },
           }, {
-            'X-Row-Count': header('With text/csv: the number of rows.', { type: 'integer', minimum: 0 }, false),
-            'X-Truncated': header('With text/csv: true when more rows exist (meta.truncated).', { type: 'string', enum: ['true', 'false'] }, false),
+            'X-Row-Count': header('With text/csv, when the whole result was known before the first byte (a cache hit or a result under 1 MiB): the number of rows. Absent on a streamed CSV.', { type: 'integer', minimum: 0 }, false),
+            'X-Truncated': header('With text/csv, when known up front like X-Row-Count: true when more rows exist (meta.truncated). Absent on a streamed CSV.', { type: 'string', enum: ['true', 'false'] }, false),
             'X-Cache': header('HIT when the rows came from the gateway\'s cache (meta.cached), else MISS.', { type: 'string', enum: ['HIT', 'MISS'] }, false),
           }),
         },

@@ -1,9 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { QueryCache, type EntryScope } from '../cache/query-cache.ts';
+import { QueryCache, type EntryScope, type Filled } from '../cache/query-cache.ts';
 import type { Catalog, FieldType } from '../catalog/types.ts';
 import { assertScopeFits, compileCount, compilePlan } from '../sql/compile.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import type { ExecRequest, ExecResult, Row } from '../sources/types.ts';
+import { clientGone } from '../sources/common.ts';
+import type { ExecRequest, ExecResult, Row, RowStream } from '../sources/types.ts';
+import { ResultStream, estimateBytes } from './result-stream.ts';
 import { canonicalQuery } from '../query/canonical.ts';
 import { parseSemanticQuery } from '../query/parse.ts';
 import { planQuery } from '../query/plan.ts';
@@ -42,6 +44,16 @@ function resultKeyOf(plan: QueryPlan, compiled: CompiledQuery, suffix = ''): str
   return QueryCache.keyFor({ dataset: plan.dataset.name + suffix, source: plan.target.source, tenant: plan.target.tenant, sql: compiled.sql, parameters: compiled.parameters });
 }
 
+function execRequest(plan: QueryPlan, compiled: CompiledQuery, columnTypes: ExecRequest['columnTypes']): ExecRequest {
+  return {
+    sql: compiled.sql,
+    parameters: compiled.parameters,
+    columnTypes,
+    timeoutMs: plan.timeoutMs,
+    tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : null,
+  };
+}
+
 /** The concurrency limits each registry's gateway set (none, as in the CLI: no caps). */
 const slotsOf = new WeakMap<SourceRegistry, ConcurrencyLimits>();
 /** Whose share a plan spends, decided where the principal is known (prepareQuery). */
@@ -66,13 +78,7 @@ export function acquireSlot(registry: SourceRegistry, plan: QueryPlan): Promise<
 async function runOnSource(registry: SourceRegistry, plan: QueryPlan, compiled: CompiledQuery, columnTypes: ExecRequest['columnTypes']): Promise<ExecResult> {
   const release = await acquireSlot(registry, plan);
   try {
-    return await registry.executor(plan.target.source, plan.target.tenant).run({
-      sql: compiled.sql,
-      parameters: compiled.parameters,
-      columnTypes,
-      timeoutMs: plan.timeoutMs,
-      tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : null,
-    });
+    return await registry.executor(plan.target.source, plan.target.tenant).run(execRequest(plan, compiled, columnTypes));
   } finally {
     release();
   }
@@ -148,26 +154,92 @@ export async function executePrepared(registry: SourceRegistry, { plan, compiled
 }
 
 /**
- * Through the cache: the dataset's `cache.ttl` decides, and `bypassRead` (the caller's
- * Cache-Control: no-cache) runs the query afresh but still stores the answer.
+ * Rows held before an answer starts (estimated as JSON). A result that ends within it is
+ * answered whole, with its row count and truncation known up front, and is cached; past it
+ * the rest is streamed from the database cursor and the result is not cached.
+ */
+export const STREAM_BUFFER_BYTES = 1024 * 1024;
+
+export interface StreamOptions {
+  /** The caller's Cache-Control: no-cache: run afresh (the answer is still cached when small). */
+  readonly bypassRead?: boolean;
+  /** Aborts when the client goes away: the statement is then stopped in the database. */
+  readonly signal?: AbortSignal;
+}
+
+/** Starts the statement and reads up to STREAM_BUFFER_BYTES: the whole result, or a stream of the rest. */
+async function openResult(registry: SourceRegistry, { plan, compiled }: Prepared, columns: QueryResult['columns'], started: number,
+  signal: AbortSignal | undefined): Promise<Filled<ResultStream>> {
+  if (signal?.aborted) throw clientGone();
+  // The slot is held while rows come: to the end of a small result, or of the stream.
+  const release = await acquireSlot(registry, plan);
+  let rows: RowStream;
+  try {
+    rows = await registry.executor(plan.target.source, plan.target.tenant).stream(execRequest(plan, compiled, columns.map((c) => c.type)));
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const stop = (): void => void rows.cancel();
+  signal?.addEventListener('abort', stop, { once: true });
+  const head: Row[] = [];
+  let bytes = 0;
+  try {
+    for (;;) {
+      const batch = await rows.next();
+      if (batch === null) {
+        signal?.removeEventListener('abort', stop);
+        release();
+        const truncated = head.length > plan.limit;
+        if (truncated) head.length = plan.limit;
+        return { complete: { rows: head, truncated } };
+      }
+      for (const r of batch) head.push(r);
+      bytes += estimateBytes(batch);
+      if (bytes > STREAM_BUFFER_BYTES) {
+        const stream = new ResultStream(columns, false, head, rows, plan.limit, false, started);
+        stream.onClose(release);
+        signal?.removeEventListener('abort', stop);
+        const cancel = (): void => void stream.cancel();
+        signal?.addEventListener('abort', cancel, { once: true });
+        stream.onClose(() => signal?.removeEventListener('abort', cancel));
+        return { streaming: stream };
+      }
+    }
+  } catch (err) {
+    signal?.removeEventListener('abort', stop);
+    await rows.cancel();
+    release();
+    throw err;
+  }
+}
+
+/**
+ * Through the cache, as a stream: a hit or a small result is complete (`head` holds it all);
+ * a big one streams the rest from the database as the caller reads it. The caller must read
+ * it to the end or `cancel()` it (which stops the statement in the database).
+ */
+export async function executeStreamed(cache: QueryCache, registry: SourceRegistry, prepared: Prepared, options: StreamOptions = {}): Promise<ResultStream> {
+  const started = performance.now();
+  const { plan, compiled } = prepared;
+  const columns = columnsOf(plan);
+  const key = prepared.resultKey ?? resultKeyOf(plan, compiled);
+  const out = await cache.getOrStream(key, plan.dataset.cacheTtlSeconds, cacheScopeOf(plan),
+    () => openResult(registry, prepared, columns, started, options.signal), options.bypassRead);
+  if ('streaming' in out) return out.streaming;
+  return new ResultStream(columns, out.hit, out.value.rows, null, plan.limit, out.value.truncated, started);
+}
+
+/**
+ * Through the cache, as one array: the dataset's `cache.ttl` decides, and `bypassRead` (the
+ * caller's Cache-Control: no-cache) runs the query afresh but still stores the answer.
  */
 export async function executeCached(
   cache: QueryCache, registry: SourceRegistry, prepared: Prepared, bypassRead = false,
 ): Promise<QueryResult & { readonly cached: boolean }> {
-  const started = performance.now();
-  const { plan, compiled } = prepared;
-  const key = prepared.resultKey ?? resultKeyOf(plan, compiled);
-  const scope = cacheScopeOf(plan);
-  const { value, hit } = await cache.getOrRun(key, plan.dataset.cacheTtlSeconds, scope, async () => {
-    const r = await executePrepared(registry, prepared);
-    return { rows: r.rows, truncated: r.meta.truncated };
-  }, bypassRead);
-  return {
-    columns: columnsOf(plan),
-    rows: value.rows,
-    meta: { row_count: value.rows.length, truncated: value.truncated, duration_ms: Math.round((performance.now() - started) * 10) / 10 },
-    cached: hit,
-  };
+  const stream = await executeStreamed(cache, registry, prepared, { bypassRead });
+  const rows = await stream.drain();
+  return { columns: [...stream.columns], rows, meta: stream.summary(), cached: stream.cached };
 }
 
 /** The number of rows a plan's result has (OData `$count`), through the cache like its rows. */

@@ -3,7 +3,8 @@
  * source errors, the pool queue bound, and the backstop that ends a request whose
  * in-database cancellation did not come back.
  */
-import type { ExecRequest } from './types.ts';
+import type { ExecRequest, Row, RowStream } from './types.ts';
+import { normaliseRow } from './normalise.ts';
 import type { Source } from '../catalog/types.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
 import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
@@ -180,4 +181,71 @@ export async function withDeadline<T>(
     clearTimeout(timer);
     clearTimeout(backstop);
   }
+}
+
+/** Rows per batch a stream reads from the database: one round trip (pg) or chunk each. */
+export const STREAM_BATCH = 2000;
+
+/** The request ended from the client's side (it closed the connection) before its answer did. */
+export function clientGone(): GatewayError {
+  return new GatewayError('http.client_closed', 499, 'The client closed the connection before the answer was complete');
+}
+
+/** What an engine gives the shared stream logic: raw batches and the ways to stop. */
+export interface StreamDriver {
+  /** The next raw batch (rows as arrays in SELECT order; may be empty), or null at the end. */
+  read(): Promise<unknown[][] | null>;
+  /** Asks the database to stop the running statement. Never throws. */
+  interrupt(): Promise<void>;
+  /** Gives the connection back: to its pool when `clean`, else destroyed. Called once. */
+  release(clean: boolean): void;
+}
+
+/**
+ * A RowStream over an engine's driver: values normalised by the declared types; the time spent
+ * waiting on the database bounded by `timeoutMs` in total (past it: interrupt, 504); any
+ * failure or early stop discards the connection, a clean end gives it back.
+ */
+export function driveStream(source: Source, req: ExecRequest, driver: StreamDriver, mapError: (err: unknown) => GatewayError): RowStream {
+  let waitedMs = 0;
+  let state: 'open' | 'ended' | 'cancelled' = 'open';
+  // Read through a function: cancel() changes it while next() awaits.
+  const cancelled = (): boolean => state === 'cancelled';
+  let released = false;
+  const finish = (clean: boolean): void => {
+    if (released) return;
+    released = true;
+    driver.release(clean);
+  };
+  return {
+    async next(): Promise<Row[] | null> {
+      for (;;) {
+        if (state === 'ended') return null;
+        if (state === 'cancelled') throw clientGone();
+        const started = performance.now();
+        const outcome = await withDeadline(source, req.timeoutMs - waitedMs, driver.read(), () => void driver.interrupt(), () => undefined);
+        waitedMs += performance.now() - started;
+        if (cancelled()) throw clientGone();
+        if (outcome.fired || 'error' in outcome) {
+          state = 'ended';
+          finish(false);
+          if (outcome.fired) throw timedOut(source, req.timeoutMs, 'error' in outcome ? outcome.error : undefined);
+          throw 'error' in outcome && outcome.error instanceof GatewayError ? outcome.error : mapError((outcome as { error: unknown }).error);
+        }
+        const raw = outcome.value;
+        if (raw === null) {
+          state = 'ended';
+          finish(true);
+          return null;
+        }
+        if (raw.length > 0) return raw.map((r) => normaliseRow(r, req.columnTypes));
+      }
+    },
+    async cancel(): Promise<void> {
+      if (state !== 'open') return;
+      state = 'cancelled';
+      await driver.interrupt();
+      finish(false);
+    },
+  };
 }

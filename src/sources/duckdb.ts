@@ -4,12 +4,12 @@
  * connection, which stops the statement inside DuckDB and leaves the connection usable.
  */
 import { DOUBLE, DuckDBInstance, DuckDBDateValue, DuckDBTimestampValue } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBResult, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
-import { connectionWaitMs, pingWith, queryFailed, toDriverValue, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
+import { connectionWaitMs, driveStream, pingWith, queryFailed, toDriverValue, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
 import { normaliseRow } from './normalise.ts';
-import type { ExecRequest, ExecResult, Executor } from './types.ts';
+import type { ExecRequest, ExecResult, Executor, RowStream } from './types.ts';
 
 
 /**
@@ -24,6 +24,12 @@ function toDuckType(v: unknown): DuckDBType | undefined {
 function fromDuckValue(v: DuckDBValue): unknown {
   if ((v instanceof DuckDBDateValue || v instanceof DuckDBTimestampValue) && !v.isFinite) return null;
   return v;
+}
+
+/** Parameters as DuckDB binds them: it infers integer -> INTEGER/BIGINT, else DOUBLE, VARCHAR, BOOLEAN. */
+function bound(req: ExecRequest): { values: ReturnType<typeof toDriverValue>[]; types: DuckDBType[] } {
+  // `undefined` entries leave the type to DuckDB's inference (the array type says otherwise).
+  return { values: req.parameters.map(toDriverValue), types: req.parameters.map(toDuckType) as DuckDBType[] };
 }
 
 export function createDuckdbExecutor(source: Source, tenant: string | null): Executor {
@@ -137,9 +143,7 @@ export function createDuckdbExecutor(source: Source, tenant: string | null): Exe
   }
 
   async function execute(c: DuckDBConnection, req: ExecRequest): Promise<unknown[][]> {
-    const values = req.parameters.map(toDriverValue) // DuckDB infers: integer -> INTEGER/BIGINT, else DOUBLE, VARCHAR, BOOLEAN;
-    // `undefined` entries leave the type to DuckDB's inference (the array type says otherwise).
-    const types = req.parameters.map(toDuckType) as DuckDBType[];
+    const { values, types } = bound(req);
     const reader = values.length > 0 ? await c.runAndReadAll(req.sql, values, types) : await c.runAndReadAll(req.sql);
     return reader.getRows().map((row) => row.map(fromDuckValue));
   }
@@ -162,8 +166,39 @@ export function createDuckdbExecutor(source: Source, tenant: string | null): Exe
     }
   }
 
+  /** DuckDB's streaming result, one chunk (2,048 rows) per read; interrupt() stops it early. */
+  async function stream(req: ExecRequest): Promise<RowStream> {
+    const c = await acquire();
+    let result: DuckDBResult | undefined;
+    let started: Promise<void> | undefined;
+    // The last call into DuckDB: a discarded connection is closed only once it has returned.
+    let pending: Promise<unknown> = Promise.resolve();
+    const start = async (): Promise<void> => {
+      const { values, types } = bound(req);
+      result = values.length > 0 ? await c.stream(req.sql, values, types) : await c.stream(req.sql);
+    };
+    return driveStream(source, req, {
+      read() {
+        const work = (async () => {
+          started ??= start();
+          await started;
+          const chunk = await result!.fetchChunk();
+          if (chunk === null || chunk.rowCount === 0) return null;
+          return chunk.getRows().map((row) => row.map(fromDuckValue));
+        })();
+        pending = work;
+        return work;
+      },
+      async interrupt() {
+        c.interrupt();
+      },
+      release: (clean) => (clean ? release(c) : discard(c, pending)),
+    }, (err) => queryFailed(err));
+  }
+
   return {
     run,
+    stream,
     ping: () => pingWith(source, run),
     async close() {
       closing = true;

@@ -4,16 +4,17 @@
  * statement on both MySQL and MariaDB; the killed connection is then discarded rather
  * than returned to the pool, so a late KILL can never hit the next request's query.
  */
+import type { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
-  pingWith, withinConnectionWait,
+  pingWith, withinConnectionWait, driveStream, STREAM_BATCH,
   isNetworkError, num, queryFailed, queueLimitFor, resolveConnection, str, timedOut, toDriverValue,
   unavailable, withDeadline,
 } from './common.ts';
 import { normaliseRow } from './normalise.ts';
-import type { ExecRequest, ExecResult, Executor } from './types.ts';
+import type { ExecRequest, ExecResult, Executor, RowStream } from './types.ts';
 
 const QUERY_INTERRUPTED = 1317;
 // Too many connections, bad credentials, no access to / no such database, host not allowed,
@@ -103,11 +104,15 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
     }
   }
 
-  async function execute(c: mysql.PoolConnection, req: ExecRequest): Promise<unknown[][]> {
+  async function prepareSession(c: mysql.PoolConnection): Promise<void> {
     if (!prepared.has(c.connection)) {
       await c.query("SET time_zone = '+00:00'");
       prepared.add(c.connection);
     }
+  }
+
+  async function execute(c: mysql.PoolConnection, req: ExecRequest): Promise<unknown[][]> {
+    await prepareSession(c);
     // Server-side prepared statements when there are values: they are bound, never
     // spliced into the SQL text.
     const [rows] = req.parameters.length > 0
@@ -150,8 +155,65 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
     }
   }
 
+  function mapError(err: unknown, req: ExecRequest): GatewayError {
+    if (errno(err) === QUERY_INTERRUPTED) return timedOut(source, req.timeoutMs, err);
+    return isUnavailable(err) ? unavailable(source, err) : queryFailed(err);
+  }
+
+  /**
+   * mysql2's row stream on the pool connection's core connection (a prepared statement when
+   * there are values, as in run()). The server sends the whole result; when our buffer is full
+   * mysql2 pauses the socket, so the server waits: backpressure down to the database. Stopping
+   * early is KILL QUERY and then destroying the connection (a server blocked writing to us
+   * ends with the socket).
+   */
+  async function stream(req: ExecRequest): Promise<RowStream> {
+    const c = await acquire();
+    let rows: Readable | undefined;
+    let ended = false;
+    let failed: unknown;
+    let started: Promise<void> | undefined;
+    const start = async (): Promise<void> => {
+      await prepareSession(c);
+      const core = c.connection as unknown as CoreConnection;
+      const options = { sql: req.sql, rowsAsArray: true };
+      const command = req.parameters.length > 0 ? core.execute(options, req.parameters.map(toDriverValue)) : core.query(options);
+      rows = command.stream({ highWaterMark: STREAM_BATCH });
+      rows.on('end', () => (ended = true));
+      rows.on('error', (err: unknown) => (failed = err));
+    };
+    const wait = (s: Readable): Promise<void> => new Promise((resolve) => {
+      const done = (): void => {
+        s.off('readable', done); s.off('end', done); s.off('error', done); s.off('close', done);
+        resolve();
+      };
+      s.on('readable', done); s.on('end', done); s.on('error', done); s.on('close', done);
+    });
+    return driveStream(source, req, {
+      async read() {
+        started ??= start();
+        await started;
+        const s = rows!;
+        for (;;) {
+          const batch: unknown[][] = [];
+          let row: unknown[] | null;
+          while (batch.length < STREAM_BATCH && (row = s.read() as unknown[] | null) !== null) batch.push(row);
+          if (batch.length > 0) return batch;
+          if (failed !== undefined) throw failed;
+          if (ended || s.destroyed) return null;
+          await wait(s);
+        }
+      },
+      async interrupt() {
+        if (!ended) await killQuery(c.threadId);
+      },
+      release: (clean) => giveBack(c, !clean),
+    }, (err) => mapError(err, req));
+  }
+
   return {
     run,
+    stream,
     ping: () => pingWith(source, run),
     async close() {
       closing = true;
@@ -160,6 +222,12 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
     },
     stats: () => ({ inUse, idle: idleCount(pool), waiting }),
   };
+}
+
+/** The callback-style connection under a promise pool connection: its commands can stream. */
+interface CoreConnection {
+  query(options: { sql: string; rowsAsArray: boolean }): { stream(options: { highWaterMark: number }): Readable };
+  execute(options: { sql: string; rowsAsArray: boolean }, values: unknown[]): { stream(options: { highWaterMark: number }): Readable };
 }
 
 /** mysql2 has no public counter for idle connections; read it where the pool keeps it. */

@@ -4,15 +4,16 @@
  * connection stays usable.
  */
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
-  pingWith, connectionWaitMs,
+  pingWith, connectionWaitMs, driveStream, STREAM_BATCH,
   assertTenantId, errorCode, isNetworkError, num, queryFailed, queueLimitFor, resolveConnection,
   str, timedOut, unavailable, withDeadline, type ConnectionSettings,
 } from './common.ts';
 import { normaliseRow } from './normalise.ts';
-import type { ExecRequest, ExecResult, Executor } from './types.ts';
+import type { ExecRequest, ExecResult, Executor, RowStream } from './types.ts';
 
 // Exact text for the types a JS number or Date would distort; everything else as pg parses it.
 const RAW_TEXT_OIDS = new Set([
@@ -96,13 +97,17 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
     return client;
   }
 
-  async function execute(client: pg.PoolClient, req: ExecRequest): Promise<unknown[][]> {
+  async function setTimeoutOf(client: pg.PoolClient, req: ExecRequest): Promise<void> {
     const timeout = Math.max(1, Math.floor(req.timeoutMs));
     if (sessionTimeout.get(client) !== timeout) {
       sessionTimeout.delete(client);
       await client.query(`SET statement_timeout = ${timeout}`);
       sessionTimeout.set(client, timeout);
     }
+  }
+
+  async function execute(client: pg.PoolClient, req: ExecRequest): Promise<unknown[][]> {
+    await setTimeoutOf(client, req);
     const query: pg.QueryArrayConfig = { text: req.sql, values: [...req.parameters], rowMode: 'array' };
     if (source.nativeRls === null || req.tenant === null) return (await client.query(query)).rows;
     assertTenantId(req.tenant);
@@ -147,8 +152,64 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
     }
   }
 
+  /**
+   * Stops the statement running on `client`'s backend: pg_cancel_backend over a connection of
+   * its own (the pool may be full). The caller then destroys `client`, which ends the backend.
+   */
+  async function cancelBackend(client: pg.PoolClient): Promise<void> {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (typeof pid !== 'number') return;
+    const killer = new pg.Client({ ...pgConnectionOf(conn), connectionTimeoutMillis: 5_000, application_name: 'semgate-cancel' });
+    killer.on('error', () => undefined);
+    try {
+      await killer.connect();
+      await killer.query('SELECT pg_cancel_backend($1)', [pid]);
+    } catch {
+      // Destroying the connection still ends the backend once it next reads from it.
+    } finally {
+      await killer.end().catch(() => undefined);
+    }
+  }
+
+  /** A cursor (pg-cursor) fetching STREAM_BATCH rows per round trip, in the same session setup as run(). */
+  async function stream(req: ExecRequest): Promise<RowStream> {
+    const client = await acquire();
+    let cursor: Cursor<unknown[]> | undefined;
+    let inTransaction = false;
+    let started: Promise<void> | undefined;
+    const start = async (): Promise<void> => {
+      await setTimeoutOf(client, req);
+      if (source.nativeRls !== null && req.tenant !== null) {
+        assertTenantId(req.tenant);
+        await client.query('BEGIN');
+        inTransaction = true;
+        await client.query('SELECT set_config($1, $2, true)', [source.nativeRls.setting, req.tenant]);
+      }
+      cursor = client.query(new Cursor<unknown[]>(req.sql, [...req.parameters], { rowMode: 'array', types: typeParsers }));
+    };
+    return driveStream(source, req, {
+      async read() {
+        started ??= start();
+        await started;
+        const rows = await cursor!.read(STREAM_BATCH);
+        if (rows.length > 0) return rows;
+        if (inTransaction) {
+          inTransaction = false;
+          await client.query('COMMIT');
+        }
+        return null;
+      },
+      interrupt: () => cancelBackend(client),
+      release: (clean) => client.release(!clean),
+    }, (err) => {
+      if (errorCode(err) === CANCELED) return timedOut(source, req.timeoutMs, err);
+      return isUnavailable(err) ? unavailable(source, err) : queryFailed(err);
+    });
+  }
+
   return {
     run,
+    stream,
     ping: () => pingWith(source, run),
     // pool.end() closes idle clients now and the others as they are released: a drain.
     close: () => pool.end(),

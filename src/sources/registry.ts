@@ -10,7 +10,7 @@ import { assertTenantId, unavailable } from './common.ts';
 import { createDuckdbExecutor } from './duckdb.ts';
 import { createMysqlExecutor } from './mysql.ts';
 import { createPostgresExecutor } from './postgres.ts';
-import type { ExecRequest, ExecResult, Executor } from './types.ts';
+import type { ExecRequest, ExecResult, Executor, RowStream } from './types.ts';
 
 export type ExecutorFactory = (source: Source, tenant: string | null) => Executor;
 
@@ -71,6 +71,7 @@ export class SourceRegistry {
     // executor() and run() is simply reopened.
     return {
       run: (req: ExecRequest) => this.#runForTenant(source, tenant, req),
+      stream: (req: ExecRequest) => this.#streamForTenant(source, tenant, req),
       ping: () => this.#runTracked(source, tenant, (e) => e.ping()),
       close: async () => {
         const pool = this.#tenantPools.get(source.name)?.get(tenant);
@@ -156,6 +157,45 @@ export class SourceRegistry {
 
   #runForTenant(source: Source, tenant: string, req: ExecRequest): Promise<ExecResult> {
     return this.#runTracked(source, tenant, (e) => e.run(req));
+  }
+
+  /** A stream keeps its tenant pool counted as running (never evicted) until it ends or is cancelled. */
+  async #streamForTenant(source: Source, tenant: string, req: ExecRequest): Promise<RowStream> {
+    const pool = this.#openTenant(source, tenant);
+    pool.running++;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      pool.running--;
+      pool.lastUsed = Date.now();
+    };
+    let rows: RowStream;
+    try {
+      rows = await pool.executor.stream(req);
+    } catch (err) {
+      finish();
+      throw err;
+    }
+    return {
+      async next() {
+        try {
+          const batch = await rows.next();
+          if (batch === null) finish();
+          return batch;
+        } catch (err) {
+          finish();
+          throw err;
+        }
+      },
+      async cancel() {
+        try {
+          await rows.cancel();
+        } finally {
+          finish();
+        }
+      },
+    };
   }
 
   async #runTracked<T>(source: Source, tenant: string, work: (e: Executor) => Promise<T>): Promise<T> {

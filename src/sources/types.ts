@@ -23,9 +23,31 @@ export interface ExecResult {
   readonly rows: Row[];
 }
 
+/**
+ * A result read from the database while it is being sent: batches of normalised rows, with
+ * backpressure (the next batch is fetched only when asked for). The connection stays checked
+ * out until the end or `cancel()`.
+ */
+export interface RowStream {
+  /** The next batch (never empty), or null at the end, when the connection is back in its pool. */
+  next(): Promise<Row[] | null>;
+  /**
+   * Ends early (the client went away): stops the statement in the database if it is still
+   * running (pg_cancel_backend, KILL QUERY, interrupt) and discards the connection, which
+   * never goes back to a pool mid-result. Idempotent; a no-op after the end.
+   */
+  cancel(): Promise<void>;
+}
+
 /** One pool for one source (and, for per-tenant sources, one tenant). */
 export interface Executor {
   run(req: ExecRequest): Promise<ExecResult>;
+  /**
+   * Starts the statement and hands back its rows as they come: a pg cursor, mysql2's row
+   * stream, DuckDB's chunked result. `timeoutMs` bounds the time spent waiting on the
+   * database (summed over the batches); past it, 504 as with `run`. Errors come from `next()`.
+   */
+  stream(req: ExecRequest): Promise<RowStream>;
   /** A trivial query; throws GatewayError `source.unavailable` when it can't. */
   ping(): Promise<void>;
   /** Drains: waits for running queries, then closes connections. */

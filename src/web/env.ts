@@ -12,6 +12,8 @@ export interface RequestDetail {
   rows?: number;
   /** Bytes of the body, or a promise of them for a streamed body. */
   bytes?: number | Promise<number>;
+  /** How a streamed body ended (set before `bytes` resolves): `aborted` when the client left. */
+  outcome?: 'ok' | 'aborted' | 'failed';
   cacheHit?: boolean;
   /** The key or guest token an admin call acted on (its id, never the key). */
   target?: string;

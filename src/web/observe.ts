@@ -62,6 +62,7 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
     filter_fields: d.filterFields ?? [],
     ...(settings.audit.includeValues && d.filterValues !== undefined && { filter_values: d.filterValues }),
     status,
+    outcome: status === 499 ? 'aborted' : status >= 400 ? 'error' : 'ok',
     rows: d.rows ?? null,
     bytes: null,
     cache_hit: d.cacheHit ?? null,
@@ -69,9 +70,11 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
     ...(d.target !== undefined && { target_key_id: d.target }),
   };
   const bytes = d.bytes ?? (Number(c.res.headers.get('content-length')) || null);
-  // A streamed body's size is known when the stream ends; the line waits for it.
+  // A streamed body's size, rows and outcome are known when the stream ends (or the client
+  // leaves); the line waits for them.
   if (bytes instanceof Promise) {
-    void bytes.then((b) => gateway.audit.record({ ...event, bytes: b }), () => gateway.audit.record(event));
+    void bytes.then((b) => gateway.audit.record({ ...event, bytes: b, rows: d.rows ?? null, outcome: d.outcome ?? event.outcome }),
+      () => gateway.audit.record(event));
   } else {
     event.bytes = bytes;
     gateway.audit.record(event);

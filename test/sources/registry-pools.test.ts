@@ -20,6 +20,7 @@ function fakeFactory(opened: Fake[]) {
       run: (_req: ExecRequest) => new Promise<ExecResult>((resolve) => {
         release = () => resolve({ rows: [[tenant]] });
       }),
+      stream: async () => ({ next: async () => null, cancel: async () => undefined }),
       ping: async () => undefined,
       close: async () => {
         fake.closed = true;

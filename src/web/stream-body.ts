@@ -1,0 +1,81 @@
+/**
+ * A response body written from a ResultStream as the client reads it: the next batch is
+ * fetched from the database only when the socket has taken the previous one (the web
+ * stream's pull), so memory stays bounded whatever the result's size. A client that goes
+ * away cancels the stream, which stops the statement in the database.
+ */
+import type { ResultStream, ResultSummary } from '../service/result-stream.ts';
+import type { Row } from '../sources/types.ts';
+
+/** How a streamed answer ended, for the audit line. */
+export type StreamOutcome = 'ok' | 'aborted' | 'failed';
+
+export interface BodyParts {
+  /** Before the first row. */
+  readonly open: string;
+  /** One batch of rows; `first` for the batch that starts the rows. */
+  readonly rows: (batch: readonly Row[], first: boolean) => string;
+  /** After the last row, with what is known only then. */
+  readonly close: (summary: ResultSummary) => string;
+}
+
+/** Rows of `head` per chunk: the same size as a database batch. */
+const SLICE = 2000;
+
+export function streamBody(result: ResultStream, parts: BodyParts, done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary) => void): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let bytes = 0;
+  let next = 0; // index into result.head
+  let first = true;
+  let opened = false;
+  let finished = false;
+  const end = (outcome: StreamOutcome): void => {
+    if (finished) return;
+    finished = true;
+    done(bytes, outcome, result.summary());
+  };
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): void => {
+    if (text === '') return;
+    const chunk = encoder.encode(text);
+    bytes += chunk.byteLength;
+    controller.enqueue(chunk);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        let text = '';
+        if (!opened) {
+          opened = true;
+          text = parts.open;
+        }
+        if (next < result.head.length) {
+          const slice = result.head.slice(next, next + SLICE);
+          next += slice.length;
+          text += parts.rows(slice, first);
+          first = false;
+          send(controller, text);
+          return;
+        }
+        const batch = await result.nextBatch();
+        if (batch === null) {
+          send(controller, text + parts.close(result.summary()));
+          controller.close();
+          end('ok');
+          return;
+        }
+        text += parts.rows(batch, first);
+        first = false;
+        send(controller, text);
+      } catch (err) {
+        // Headers are sent: the only honest signal left is a body that does not end well
+        // (the connection is reset, so the client sees an incomplete response).
+        end('failed');
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await result.cancel();
+      end('aborted');
+    },
+  }, { highWaterMark: 0 });
+}
