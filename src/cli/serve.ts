@@ -1,6 +1,6 @@
 import type { KeyIndex } from '../auth/keys.ts';
 import { watch } from 'node:fs';
-import { startServer } from '../server.ts';
+import { configToServe, serverLimitsFromEnv, startServer } from '../server.ts';
 
 const CONFIG_FILE_NAMES = new Set(['catalog.yaml', 'sources.yaml', 'api-keys.yaml']);
 
@@ -36,8 +36,11 @@ function watchConfig(dir: string, reload: () => void): void {
   }).unref();
 }
 
-export async function serveCommand(configDir: string, port: number, host: string | undefined, watchFiles = false): Promise<void> {
-  const server = await startServer({ configDir, port, ...(host !== undefined && { host }) });
+export async function serveCommand(given: string, port: number, host: string | undefined, watchFiles = false): Promise<void> {
+  // A missing or unreadable configuration, a busy port: one line on stderr, exit code 2 (main.ts).
+  const limits = serverLimitsFromEnv();
+  const configDir = await configToServe(given);
+  const server = await startServer({ configDir, port, limits, ...(host !== undefined && { host }) });
   process.stdout.write(`${banner(server.url, server.gateway.state.keys)}\n`);
   // A bad file is refused and logged by reload(); the old configuration keeps serving.
   const reload = (): void => void server.gateway.reload();
@@ -47,8 +50,12 @@ export async function serveCommand(configDir: string, port: number, host: string
   const stop = (signal: string): void => {
     if (closing) return;
     closing = true;
-    server.gateway.logger.info({ signal }, 'shutting down');
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    // /ready turns 503 at once; requests in flight finish (bounded), audit flushed, pools closed.
+    server.gateway.logger.info({ signal, drain_ms: limits.drainTimeoutMs }, 'shutting down: draining');
+    server.drain(limits.drainTimeoutMs).then(() => process.exit(0), (err: unknown) => {
+      process.stderr.write(`error: shutdown failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
