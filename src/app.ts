@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { GatewayError } from './errors.ts';
 import type { Gateway } from './service/gateway.ts';
 import { guard } from './web/guard.ts';
+import { metricsAccess } from './web/metrics-access.ts';
 import type { GatewayEnv } from './web/env.ts';
 import { openApiHandler } from './openapi/openapi.ts';
 import { frame } from './web/frame.ts';
@@ -42,8 +43,8 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  // Prometheus scrapes without a key (spec): nothing here names a key, and tenant labels are capped.
-  app.get('/metrics', async (c) => c.body(await gateway.metrics.registry.metrics(), 200, { 'Content-Type': gateway.metrics.registry.contentType }));
+  // Tenant ids and source names are in the labels: the scraper's SEMGATE_METRICS_TOKEN or an admin key.
+  app.get('/metrics', metricsAccess(), async (c) => c.body(await gateway.metrics.registry.metrics(), 200, { 'Content-Type': gateway.metrics.registry.contentType }));
   app.get('/openapi.json', guard(), openApiHandler());
   app.route('/', restRoutes());
   app.route('/', odataRoutes());

@@ -1,4 +1,9 @@
-import { createServer } from 'node:http';
+import { constants, existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { requestUuid } from './web/request-uuid.ts';
@@ -13,14 +18,65 @@ export interface RunningServer {
   readonly gateway: Gateway;
   readonly port: number;
   readonly url: string;
+  /**
+   * Graceful stop (SIGTERM): `/ready` answers 503 at once, no new connection is accepted,
+   * requests in flight finish (cut after `timeoutMs`), then the gateway closes (audit
+   * flushed, pools closed). Resolves with the requests that had to be cut.
+   */
+  drain(timeoutMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function startServer(opts: { configDir: string; port?: number; host?: string; gateway?: Gateway }): Promise<RunningServer> {
+/** Limits against slow clients and of the graceful stop; each from the environment. */
+export interface ServerLimits {
+  /** Time to receive a request's headers (slowloris): SEMGATE_HEADERS_TIMEOUT_MS, default 10 s. */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request, body included: SEMGATE_REQUEST_TIMEOUT_MS, default 30 s. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after: SEMGATE_KEEPALIVE_TIMEOUT_MS, default 65 s (above a balancer's 60 s). */
+  readonly keepAliveTimeoutMs: number;
+  /** How long SIGTERM waits for requests in flight: SEMGATE_DRAIN_TIMEOUT_MS, default 20 s. */
+  readonly drainTimeoutMs: number;
+}
+
+function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number of milliseconds, not '${text}'`);
+  return n;
+}
+
+export function serverLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerLimits {
+  return {
+    headersTimeoutMs: envMs(env, 'SEMGATE_HEADERS_TIMEOUT_MS', 10_000),
+    requestTimeoutMs: envMs(env, 'SEMGATE_REQUEST_TIMEOUT_MS', 30_000),
+    keepAliveTimeoutMs: envMs(env, 'SEMGATE_KEEPALIVE_TIMEOUT_MS', 65_000),
+    drainTimeoutMs: envMs(env, 'SEMGATE_DRAIN_TIMEOUT_MS', 20_000),
+  };
+}
+
+/** A listen failure (busy port, no permission) as one line that says what to do. */
+export class ListenError extends Error {
+  constructor(readonly code: string | undefined, port: number, host: string) {
+    super(code === 'EADDRINUSE'
+      ? `port ${port} on ${host} is already in use: stop what listens there or choose another port (--port or $PORT)`
+      : code === 'EACCES'
+        ? `no permission to listen on port ${port} on ${host}: choose a port above 1023 (--port or $PORT)`
+        : `cannot listen on ${host}:${port} (${code ?? 'unknown error'})`);
+  }
+}
+
+const DRAINING_BODY = (id: string): string => JSON.stringify(toProblem(
+  new GatewayError('http.draining', 503, 'This replica is shutting down: send new requests to another one.'), id).problem);
+
+export async function startServer(opts: { configDir: string; port?: number; host?: string; gateway?: Gateway; limits?: ServerLimits }): Promise<RunningServer> {
+  const limits = opts.limits ?? serverLimitsFromEnv();
   const gateway = opts.gateway ?? (await Gateway.load(opts.configDir));
   await gateway.start();
   const app = createApp(gateway);
   const host = opts.host ?? '0.0.0.0';
+  const port = opts.port ?? 8080;
   // @hono/node-server's own refusals (a backslash in the path, a bad Host or header value)
   // become problem+json like every other error.
   const listener = getRequestListener(app.fetch, {
@@ -30,28 +86,117 @@ export async function startServer(opts: { configDir: string; port?: number; host
       requestUuid(),
     ),
   });
-  const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 8080, host, resolve));
-  // Requests Node refuses before the app sees them (bad header bytes, headers over 16 KiB)
-  // still get a problem+json answer, as every error must.
+  // Requests in flight (until their answer is written or the client is gone), for the drain.
+  let inFlight = 0;
+  let draining = false;
+  let idle: (() => void) | null = null;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (draining) {
+      // A balancer stops sending here when /ready fails; keep-alive connections are let go.
+      res.shouldKeepAlive = false;
+      if (req.url === '/ready' || req.url?.startsWith('/ready?')) {
+        const id = requestUuid();
+        const body = DRAINING_BODY(id);
+        res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1', 'X-Request-Id': id, 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
+    }
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0 && idle) idle();
+    });
+    void listener(req, res);
+  });
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await gateway.close().catch(() => undefined);
+    throw new ListenError((err as NodeJS.ErrnoException).code, port, host);
+  }
+  // Requests Node refuses before the app sees them (bad header bytes, headers over 16 KiB,
+  // a client too slow to send its headers or body) still get a problem+json answer.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
     if (!socket.writable) return socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : timeout ? 408 : 400;
     const id = requestUuid();
     const body = JSON.stringify(toProblem(status === 431
       ? new GatewayError('http.headers_too_large', 431, 'The request headers are over 16 KiB.')
-      : new GatewayError('http.malformed_request', 400, 'The request is not valid HTTP.'), id).problem);
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`);
+      : timeout
+        ? new GatewayError('http.request_timeout', 408, 'The request was not received in time.')
+        : new GatewayError('http.malformed_request', 400, 'The request is not valid HTTP.'), id).problem);
+    const reason = status === 431 ? 'Request Header Fields Too Large' : timeout ? 'Request Timeout' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`);
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 8080);
+  const bound = typeof address === 'object' && address ? address.port : port;
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  let stopping: Promise<number> | null = null;
+  const drain = (timeoutMs = limits.drainTimeoutMs): Promise<number> => (stopping ??= (async () => {
+    draining = true;
+    server.close();
+    server.closeIdleConnections();
+    let cut = 0;
+    if (inFlight > 0) {
+      const done = new Promise<void>((resolve) => { idle = resolve; });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), timeoutMs); });
+      if ((await Promise.race([done, late])) === 'late') {
+        cut = inFlight;
+        gateway.logger.warn({ cut, drain_ms: timeoutMs }, 'drain timeout: cutting the requests still running');
+      }
+      clearTimeout(timer);
+    }
+    server.closeAllConnections();
+    await closed;
+    await gateway.close();
+    return cut;
+  })());
   return {
     gateway,
-    port,
-    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    port: bound,
+    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`,
+    drain,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await gateway.close();
+      await drain();
     },
   };
+}
+
+/** The folder holding package.json: where the demo's files are (`npm start`, the image's /app). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/**
+ * The configuration `serve` uses: `dir` when it holds one; the demo shipped with the
+ * package when SEMGATE_DEMO=1 (its keys, sk_demo_admin included, are public); otherwise
+ * a one-line refusal naming what to put where. Only `serve` asks: `validate` reports
+ * missing files in detail.
+ */
+export async function configToServe(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.SEMGATE_DEMO === '1') return packageRoot();
+  for (const file of ['catalog.yaml', 'sources.yaml']) {
+    try {
+      await access(join(dir, file), constants.R_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(code === 'ENOENT'
+        ? `no configuration in ${dir} (${file} is missing): mount or copy a directory with catalog.yaml, sources.yaml and api-keys.yaml there (or point --config / $SEMGATE_CONFIG_DIR at one), or set SEMGATE_DEMO=1 to serve the demo`
+        : `cannot read ${join(dir, file)} (${code ?? (err as Error).message}): make it readable by user ${userInfo().username} (uid ${process.getuid?.() ?? '?'})`);
+    }
+  }
+  return dir;
 }

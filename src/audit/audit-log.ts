@@ -43,24 +43,37 @@ export interface AuditStatus {
 }
 
 const RETRIES = [50, 200];
+/** While the sink fails, lines go straight to the spool; delivering it is tried this often. */
+const SPOOL_RETRY_MS = 1000;
 
 /**
- * Buffers lines and writes them in batches. A failing sink is retried; what still fails
- * goes to a local spool file (fsynced), delivered first once the sink works again. A line
- * is never dropped silently: the state shows in /ready and the metrics.
+ * Group commit: `record()` returns a promise that resolves once the line is durable - in
+ * the sink, or fsynced to the local spool when the sink fails - and the gateway answers a
+ * request only after that (src/web/frame.ts), so a process killed with SIGKILL has lost no
+ * line of a request it answered. Lines that arrive while a write is running go together in
+ * the next one: one write per batch however many requests wait.
+ *
+ * A failing sink is retried; what still fails goes to a local spool file (fsynced),
+ * delivered first once the sink works again. A line is never dropped silently: the state
+ * shows in /ready and the metrics.
  */
 export class AuditLog {
   private queue: string[] = [];
+  private waiters: Array<() => void> = [];
   private spooled = 0;
   private written = 0;
   private failing = false;
   private lastError: string | null = null;
+  private lastSpoolTry = 0;
   private flushing: Promise<void> = Promise.resolve();
+  /** A flush chained behind the running one and not started yet: new lines join it. */
+  private pending: Promise<void> | null = null;
+  private pendingForced = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly sink: AuditSink, private readonly spoolPath: string, private readonly logger: Logger,
     private readonly opts: { flushMs?: number; batch?: number } = {}) {
-    this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 250);
+    this.timer = setInterval(() => void this.flush(false), opts.flushMs ?? 250);
     this.timer.unref();
   }
 
@@ -70,15 +83,32 @@ export class AuditLog {
     this.spooled = text.split('\n').filter((l) => l !== '').length;
   }
 
-  record(e: AuditEvent): void {
+  /** Queues the line; resolves when it is durable (sink or spool). Never rejects. */
+  record(e: AuditEvent): Promise<void> {
     this.queue.push(JSON.stringify(e));
-    if (this.queue.length >= (this.opts.batch ?? this.sink.batch ?? 500)) void this.flush();
+    const done = new Promise<void>((resolve) => this.waiters.push(resolve));
+    void this.flush(false);
+    return done;
   }
 
-  /** Runs one flush after any in progress; resolves when this one is done. */
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushOnce(), () => this.flushOnce());
-    return this.flushing;
+  /**
+   * Runs one flush after any in progress (joining one already waiting); resolves when it is
+   * done. `force` (the default: shutdown, tests) also tries to deliver the spool at once;
+   * the flushes requests trigger try it at most once a second while the sink fails.
+   */
+  flush(force = true): Promise<void> {
+    if (this.pending) {
+      this.pendingForced ||= force;
+      return this.pending;
+    }
+    this.pendingForced = force;
+    const run = (): Promise<void> => {
+      this.pending = null;
+      return this.flushOnce(this.pendingForced);
+    };
+    this.pending = this.flushing.then(run, run);
+    this.flushing = this.pending;
+    return this.pending;
   }
 
   private async tryWrite(lines: string[]): Promise<boolean> {
@@ -94,8 +124,9 @@ export class AuditLog {
     }
   }
 
-  private async flushOnce(): Promise<void> {
-    if (this.spooled > 0) {
+  private async flushOnce(force: boolean): Promise<void> {
+    if (this.spooled > 0 && (force || Date.now() - this.lastSpoolTry >= SPOOL_RETRY_MS)) {
+      this.lastSpoolTry = Date.now();
       const text = await readFile(this.spoolPath, 'utf8').catch(() => '');
       const lines = text.split('\n').filter((l) => l !== '');
       if (lines.length === 0 || (await this.tryWrite(lines))) {
@@ -108,22 +139,37 @@ export class AuditLog {
     }
     if (this.queue.length === 0) return;
     const batch = this.queue;
+    const waiters = this.waiters;
     this.queue = [];
-    // While the spool still holds older lines, new ones queue behind them to keep order.
-    if (this.spooled === 0 && (await this.tryWrite(batch))) {
-      this.written += batch.length;
-      return;
-    }
-    const h = await open(this.spoolPath, 'a');
+    this.waiters = [];
     try {
-      await h.appendFile(`${batch.join('\n')}\n`);
-      await h.datasync();
+      // While the spool still holds older lines, new ones queue behind them to keep order.
+      if (this.spooled === 0 && (await this.tryWrite(batch))) {
+        this.written += batch.length;
+        return;
+      }
+      try {
+        const h = await open(this.spoolPath, 'a');
+        try {
+          await h.appendFile(`${batch.join('\n')}\n`);
+          await h.datasync();
+        } finally {
+          await h.close();
+        }
+      } catch (err) {
+        // Neither the sink nor the spool took them: kept in memory for the next flush (the
+        // requests are answered rather than held; the metrics and /ready show the failure).
+        this.queue = batch.concat(this.queue);
+        this.failing = true;
+        this.logger.error({ sink: this.sink.name, err: (err as Error).message }, 'audit spool not writable: lines held in memory');
+        return;
+      }
+      if (!this.failing) this.logger.error({ sink: this.sink.name, err: this.lastError }, 'audit sink failing: lines are spooled');
+      this.spooled += batch.length;
+      this.failing = true;
     } finally {
-      await h.close();
+      for (const w of waiters) w();
     }
-    if (!this.failing) this.logger.error({ sink: this.sink.name, err: this.lastError }, 'audit sink failing: lines are spooled');
-    this.spooled += batch.length;
-    this.failing = true;
   }
 
   status(): AuditStatus {

@@ -67,7 +67,7 @@ export async function keysCommand(catalog: Catalog | null, sub: string | undefin
   const ks = catalog.keyStore;
   const store = ks ? new KeyStore(catalog.sources.get(ks.source)!, ks) : null;
   const audit = auditLogFor(catalog, pino({ level: 'silent' }));
-  const record = (action: string, target: string, tenant: string | null): void => audit.record(cliAuditEvent(action, target, tenant));
+  const record = (action: string, target: string, tenant: string | null): void => void audit.record(cliAuditEvent(action, target, tenant));
   try {
     switch (sub) {
       case 'init':

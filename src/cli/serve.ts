@@ -1,6 +1,6 @@
 import type { KeyIndex } from '../auth/keys.ts';
 import { watch } from 'node:fs';
-import { startServer } from '../server.ts';
+import { configToServe, serverLimitsFromEnv, startServer } from '../server.ts';
 import { Gateway } from '../service/gateway.ts';
 import { checkLive } from '../service/live-check.ts';
 
@@ -61,13 +61,16 @@ async function checkAtStart(gateway: Gateway, opts: ServeOptions): Promise<boole
   return issues.length === 0 || !opts.strict;
 }
 
-export async function serveCommand(configDir: string, port: number, host: string | undefined, opts: ServeOptions = {}): Promise<void> {
+export async function serveCommand(given: string, port: number, host: string | undefined, opts: ServeOptions = {}): Promise<void> {
+  // A missing or unreadable configuration, a busy port: one line on stderr, exit code 2 (main.ts).
+  const limits = serverLimitsFromEnv();
+  const configDir = await configToServe(given);
   const gateway = await Gateway.load(configDir);
   if (opts.strict && !(await checkAtStart(gateway, opts))) {
     await gateway.close();
     process.exit(1);
   }
-  const server = await startServer({ configDir, port, gateway, ...(host !== undefined && { host }) });
+  const server = await startServer({ configDir, port, gateway, limits, ...(host !== undefined && { host }) });
   process.stdout.write(`${banner(server.url, server.gateway.state.keys)}\n`);
   if (!opts.strict) void checkAtStart(gateway, opts).catch((err: Error) => gateway.logger.warn({ err: err.message }, 'the check against the databases failed'));
   // A bad file is refused and logged by reload(); the old configuration keeps serving.
@@ -78,8 +81,12 @@ export async function serveCommand(configDir: string, port: number, host: string
   const stop = (signal: string): void => {
     if (closing) return;
     closing = true;
-    server.gateway.logger.info({ signal }, 'shutting down');
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    // /ready turns 503 at once; requests in flight finish (bounded), audit flushed, pools closed.
+    server.gateway.logger.info({ signal, drain_ms: limits.drainTimeoutMs }, 'shutting down: draining');
+    server.drain(limits.drainTimeoutMs).then(() => process.exit(0), (err: unknown) => {
+      process.stderr.write(`error: shutdown failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Handler } from 'hono';
 import { semanticQuerySchema } from '../query/parse.ts';
 import type { GatewayEnv } from '../web/env.ts';
@@ -17,7 +20,14 @@ import { COMPONENT_RESPONSES, header, KEY_PARAMS, problem, RATE_HEADERS, ref, su
  */
 
 const require = createRequire(import.meta.url);
-const pkg = require('../../package.json') as { version: string };
+// The nearest package.json up: src/openapi/ from the sources, dist/server/openapi/ once built.
+const pkg = require(findUp('package.json')) as { version: string };
+
+function findUp(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, name)) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, name);
+}
 
 /** A draft-07 or 2020-12 schema file as an OpenAPI 3.1 component: its identity keywords go. */
 function component(schema: Json): Json {
@@ -132,12 +142,12 @@ function paths(): Json {
     },
     '/metrics': {
       get: {
-        operationId: 'metrics', tags: ['meta'], summary: 'Prometheus metrics', security: [],
-        description: 'Prometheus text format, no key (scrape it from inside your network: labels carry tenant ids and source names).',
+        operationId: 'metrics', tags: ['meta'], summary: 'Prometheus metrics',
+        description: 'Prometheus text format. Needs an admin key, or `Authorization: Bearer <token>` with the token the gateway was started with in `SEMGATE_METRICS_TOKEN` (the labels carry tenant ids and source names).',
         parameters: [ref('parameters', 'XRequestId')],
         responses: {
-          200: { description: 'Metrics in the Prometheus text exposition format.', headers: successHeaders(false), content: { 'text/plain': { schema: { type: 'string' } } } },
-          500: ref('responses', 'InternalError'),
+          ...keyed(),
+          200: { description: 'Metrics in the Prometheus text exposition format.', headers: successHeaders(), content: { 'text/plain': { schema: { type: 'string' } } } },
         },
       },
     },

@@ -6,8 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
-/** The repository root: `portal/` (the page's source) and `dist/portal/` (its build) sit there. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The repository root: `portal/` (the page's source) and `dist/portal/` (its build) sit
+ * there. The nearest folder up with a package.json: src/portal/ from the sources,
+ * dist/server/portal/ from the compiled build (`npm run build`, the container).
+ */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const ROOT = packageRoot();
 export const BUILD_DIR = path.join(ROOT, 'dist', 'portal');
 const BUILD_SCRIPT = path.join(ROOT, 'scripts', 'build-portal.mjs');
 

@@ -7,7 +7,8 @@ import { requestUuid } from './request-uuid.ts';
 
 /**
  * The outermost middleware: request id, the configuration the request keeps, timings,
- * the headers every answer carries, and (after the answer) log, usage, metrics and audit.
+ * the headers every answer carries, and (after the handler) log, usage, metrics and the
+ * audit line, which is durable before the answer leaves (observe.ts).
  *
  * One layer instead of hono's requestId + timing + two of ours, and headers kept in a plain
  * object until the end. A header set on a web Response (`c.header()`, `c.res.headers`)
@@ -40,7 +41,9 @@ export function frame(gateway: Gateway): MiddlewareHandler<GatewayEnv> {
       headers['Server-Timing'] = serverTiming(c.get('timings'), ms);
       applyHeaders(c, headers);
     }
-    observeRequest(c, Math.round(ms * 10) / 10);
+    // Answered only once its audit line is durable (a SIGKILL loses no answered request's line).
+    const audited = observeRequest(c, Math.round(ms * 10) / 10);
+    if (audited !== null) await audited;
   };
 }
 

@@ -25,8 +25,14 @@ export function handlerRoute(c: Context): string | null {
  * After every request (called by the frame): one log line, usage for the tenant, and, when
  * it reached authentication, one audit line, whatever the outcome. Never the key, never a
  * query string.
+ *
+ * The audit line is durable before the answer is (group commit, src/audit): the promise
+ * returned resolves when it is, and the frame hands the answer to the server only then. A
+ * streamed body (its `bytes` a promise) cannot wait for a line that needs its size: its
+ * end is held instead - the body passes through a stream whose last step writes the line -
+ * so a client has the whole answer only once its line is stored.
  */
-export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
+export function observeRequest(c: Context<GatewayEnv>, ms: number): Promise<void> | null {
   const gateway = c.get('gateway');
   const p = c.get('principal');
   const status = c.res.status;
@@ -46,7 +52,7 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
       req_id: c.get('requestId'), key_id: p?.keyId ?? null, tenant: p?.tenant ?? null, method, route, dataset: d.dataset ?? null, status, ms,
     }, 'request');
   }
-  if (!c.get('audited')) return;
+  if (!c.get('audited')) return null;
   const settings = c.get('state').catalog.settings;
   const event: AuditEvent = {
     ts: isoNow(),
@@ -70,15 +76,30 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): void {
     ...(d.target !== undefined && { target_key_id: d.target }),
   };
   const bytes = d.bytes ?? (Number(c.res.headers.get('content-length')) || null);
-  // A streamed body's size, rows and outcome are known when the stream ends (or the client
-  // leaves); the line waits for them.
-  if (bytes instanceof Promise) {
-    void bytes.then((b) => gateway.audit.record({ ...event, bytes: b, rows: d.rows ?? null, outcome: d.outcome ?? event.outcome }),
-      () => gateway.audit.record(event));
-  } else {
+  if (!(bytes instanceof Promise)) {
     event.bytes = bytes;
-    gateway.audit.record(event);
+    return gateway.audit.record(event);
   }
+  // A streamed body's size is known when the stream ends. Recorded once: when the body
+  // has passed through (its last chunk waits for the line), or when the handler's size
+  // promise settles first (a body the client abandoned).
+  let recorded: Promise<void> | null = null;
+  // Its rows and outcome (`aborted` when the client left) are known by then too.
+  const record = (b: number | null): Promise<void> => (recorded ??= gateway.audit.record({ ...event, bytes: b, rows: d.rows ?? null, outcome: d.outcome ?? event.outcome }));
+  void bytes.then((b) => setImmediate(() => void record(b)), () => void record(null));
+  const body = c.res.body;
+  if (body !== null) {
+    let sent = 0;
+    const held = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+      flush: () => record(sent),
+    }));
+    c.res = new Response(held, { status: c.res.status, headers: c.res.headers });
+  }
+  return null;
 }
 
 const NO_DETAIL: RequestDetail = Object.freeze({});

@@ -72,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => server?.close());
 
 async function compileHits(): Promise<number> {
-  const text = (await server.req('GET', '/metrics')).text;
+  const text = (await server.req('GET', '/metrics', { key: 'sk_demo_admin' })).text;
   const m = /semgate_compiled_sql_cache_total\{result="hit"\} (\d+)/.exec(text);
   return m ? Number(m[1]) : 0;
 }

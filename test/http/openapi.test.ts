@@ -96,7 +96,7 @@ describe('the document', () => {
     expect(schemes.basicAuth).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(doc.security).toEqual([{ bearerAuth: [] }, { apiKeyHeader: [] }, { basicAuth: [] }]);
     expect(doc.paths['/health'].get.security).toEqual([]);
-    expect(doc.paths['/metrics'].get.security).toEqual([]);
+    expect(doc.paths['/metrics'].get.security).toBeUndefined(); // keyed (an admin key), or SEMGATE_METRICS_TOKEN
   });
 
   it('declares OData-Version on every /odata response, and OData error JSON for every /odata error', () => {
@@ -112,8 +112,10 @@ describe('the document', () => {
 
 describe('every response conforms to the document', () => {
   it('meta endpoints: /health, /ready, /openapi.json', async () => {
-    const metrics = await call(demo, 'get', '/metrics', '/metrics', 200);
+    const metrics = await call(demo, 'get', '/metrics', '/metrics', 200, { key: DEMO.admin });
     expect(metrics.text).toContain('semgate_http_requests_total');
+    await call(demo, 'get', '/metrics', '/metrics', 401);
+    await call(demo, 'get', '/metrics', '/metrics', 403, { key: DEMO.acme });
     const health = await call(demo, 'get', '/health', '/health', 200, { headers: { 'X-Request-Id': 'my-trace_01=' } });
     expect(health.headers.get('x-request-id')).toBe('my-trace_01=');
     await call(demo, 'get', '/ready', '/ready', 200, { key: DEMO.acme });
@@ -251,7 +253,7 @@ describe('every response conforms to the document', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     // The key stays spent for the minute: every keyed endpoint refuses it.
     for (const [method, path, template] of [
-      ['get', '/ready', '/ready'], ['get', '/openapi.json', '/openapi.json'], ['get', '/v1/datasets/orders', '/v1/datasets/{name}'],
+      ['get', '/ready', '/ready'], ['get', '/metrics', '/metrics'], ['get', '/openapi.json', '/openapi.json'], ['get', '/v1/datasets/orders', '/v1/datasets/{name}'],
       ['post', '/v1/query', '/v1/query'], ['post', '/v1/query/sql', '/v1/query/sql'], ['get', '/v1/usage', '/v1/usage'],
       ['get', '/v1/admin/usage', '/v1/admin/usage'], ['post', '/v1/admin/cache/purge', '/v1/admin/cache/purge'],
       ['post', '/v1/admin/reload', '/v1/admin/reload'], ['get', '/odata', '/odata'], ['get', '/odata/', '/odata/'],
@@ -264,7 +266,7 @@ describe('every response conforms to the document', () => {
 
   it('X-Tenant-Id: 403 from a non-admin key, 400 when an admin sends a bad one, on every keyed endpoint', async () => {
     for (const [path, template] of [
-      ['/ready', '/ready'], ['/openapi.json', '/openapi.json'], ['/v1/datasets', '/v1/datasets'],
+      ['/ready', '/ready'], ['/metrics', '/metrics'], ['/openapi.json', '/openapi.json'], ['/v1/datasets', '/v1/datasets'],
       ['/v1/usage', '/v1/usage'], ['/v1/admin/usage', '/v1/admin/usage'], ['/odata', '/odata'], ['/odata/', '/odata/'],
       ['/odata/$metadata', '/odata/$metadata'], ['/odata/orders', '/odata/{set}'], ['/odata/orders/$count', '/odata/{set}/$count'],
     ] as const) {
@@ -377,7 +379,7 @@ describe('every response conforms to the document', () => {
       await call(s, 'post', `${keys}/${made.body.id}/rotate`, rotate, 503, { key: admin });
       await call(s, 'delete', `${keys}/${made.body.id}`, one, 503, { key: admin });
       for (const [method, path, template] of [
-        ['get', '/ready', '/ready'], ['get', '/openapi.json', '/openapi.json'], ['get', '/v1/datasets', '/v1/datasets'],
+        ['get', '/ready', '/ready'], ['get', '/metrics', '/metrics'], ['get', '/openapi.json', '/openapi.json'], ['get', '/v1/datasets', '/v1/datasets'],
         ['get', '/v1/datasets/sales', '/v1/datasets/{name}'], ['post', '/v1/query', '/v1/query'], ['post', '/v1/query/sql', '/v1/query/sql'],
         ['get', '/v1/usage', '/v1/usage'], ['get', '/v1/admin/usage', '/v1/admin/usage'], ['post', '/v1/admin/cache/purge', '/v1/admin/cache/purge'],
         ['post', '/v1/admin/reload', '/v1/admin/reload'], ['get', '/odata', '/odata'], ['get', '/odata/', '/odata/'],

@@ -6,7 +6,8 @@ import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';
 const config = writeTinyConfig((k) => `api_keys:
   - { key: "${k.a}", tenant: a, role: analyst }
   - { key: "${k.b}", tenant: b, role: analyst, rate_limit: "1/minute" }
-`, ['a', 'b']);
+  - { key: "${k.admin}", role: admin }
+`, ['a', 'b', 'admin']);
 
 /** The value of one series in Prometheus text, or 0. */
 function value(text: string, name: string, labels: Record<string, string>): number {
@@ -31,7 +32,7 @@ describe('/metrics', () => {
     expect((await q(config.keys.b!, body)).status).toBe(200);
     expect((await q(config.keys.b!, body)).status).toBe(429);
 
-    const res = await app.request('/metrics');
+    const res = await app.request('/metrics', { headers: { authorization: `Bearer ${config.keys.admin!}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
@@ -47,6 +48,31 @@ describe('/metrics', () => {
     expect(text).toMatch(/^semgate_audit_sink_failing 0$/m);
     for (const k of Object.values(config.keys)) expect(text).not.toContain(k);
     await gw.close();
+  });
+
+  it('answers only an admin key or the SEMGATE_METRICS_TOKEN bearer (its labels name tenants)', async () => {
+    const gw = await gatewayFor(config.dir);
+    const app = createApp(gw);
+    const get = async (headers: Record<string, string> = {}): Promise<number> => (await app.request('/metrics', { headers })).status;
+    const saved = process.env.SEMGATE_METRICS_TOKEN;
+    try {
+      delete process.env.SEMGATE_METRICS_TOKEN;
+      expect(await get()).toBe(401);
+      expect(await get({ authorization: `Bearer ${config.keys.a!}` })).toBe(403);
+      expect(await get({ authorization: 'Bearer not-a-key' })).toBe(401);
+      expect(await get({ authorization: `Bearer ${config.keys.admin!}` })).toBe(200);
+      process.env.SEMGATE_METRICS_TOKEN = 'scrape-token-0123456789';
+      expect(await get({ authorization: 'Bearer scrape-token-0123456789' })).toBe(200);
+      expect(await get({ authorization: 'Bearer scrape-token-0123456788' })).toBe(401);
+      expect(await get()).toBe(401);
+      const refused = await app.request('/metrics');
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(await refused.text()).not.toContain('semgate_');
+    } finally {
+      if (saved === undefined) delete process.env.SEMGATE_METRICS_TOKEN;
+      else process.env.SEMGATE_METRICS_TOKEN = saved;
+      await gw.close();
+    }
   });
 
   it('caps tenant label cardinality', () => {
