@@ -109,6 +109,7 @@ export function joinIsolationSuite(engine: Engine): { setup(): Promise<void>; ru
       await runPool(queries, 4, async (g, i) => {
         const where = `${engine}/${layout} query #${i}: ${JSON.stringify(g.query)}`;
         const sums = { revenue: 0, n: 0 };
+        const withTotals = i % 3 === 0;
         for (const t of TENANTS) {
           const prepared = prepareQuery(catalog, tenant(t), g.query);
           const result = i % 2 === 0 ? await executeCached(cache, registry, prepared) : await executePrepared(registry, prepared);
@@ -131,21 +132,26 @@ export function joinIsolationSuite(engine: Engine): { setup(): Promise<void>; ru
           }
           expect(comparable(result.rows, columns), `${where} as ${t}\n${prepared.compiled.sql}`).toEqual(expectedRows(STAR, g.oracle, t));
           if (result.rows.length > 0) nonEmpty++;
-          const totals = await executePrepared(registry, prepareQuery(catalog, tenant(t), g.totals));
-          expect(comparable(totals.rows, totals.columns.map((c) => c.name)), `${where} totals as ${t}`).toEqual(expectedRows(STAR, g.totalsOracle, t));
-          sums.revenue += Number(totals.rows[0]![0] ?? 0);
-          sums.n += Number(totals.rows[0]![1] ?? 0);
           if (i % 5 === 0) {
             // The admin acting as this tenant compiles the same SQL and gets the same rows.
             const asAdmin = prepareQuery(catalog, { ...tenant(null), tenant: t }, g.query);
             expect(asAdmin.compiled).toEqual(prepared.compiled);
           }
+          // Totals (each tenant's, then the admin's) on every third query: they repeat the
+          // same few scans, and the generated query itself is what varies.
+          if (!withTotals) continue;
+          const totals = await executePrepared(registry, prepareQuery(catalog, tenant(t), g.totals));
+          expect(comparable(totals.rows, totals.columns.map((c) => c.name)), `${where} totals as ${t}`).toEqual(expectedRows(STAR, g.totalsOracle, t));
+          sums.revenue += Number(totals.rows[0]![0] ?? 0);
+          sums.n += Number(totals.rows[0]![1] ?? 0);
         }
         const admin = tenant(null);
         if (layout === 'shared') {
-          const all = await executePrepared(registry, prepareQuery(catalog, admin, g.totals));
-          expect(Math.round(Number(all.rows[0]![0] ?? 0) * 100), `${where}: the tenants' totals add up to the admin's`).toBe(Math.round(sums.revenue * 100));
-          expect(Number(all.rows[0]![1] ?? 0)).toBe(sums.n);
+          if (withTotals) {
+            const all = await executePrepared(registry, prepareQuery(catalog, admin, g.totals));
+            expect(Math.round(Number(all.rows[0]![0] ?? 0) * 100), `${where}: the tenants' totals add up to the admin's`).toBe(Math.round(sums.revenue * 100));
+            expect(Number(all.rows[0]![1] ?? 0)).toBe(sums.n);
+          }
           if (i % 4 === 0) {
             const rows = await executePrepared(registry, prepareQuery(catalog, admin, g.query));
             expect(comparable(rows.rows, rows.columns.map((c) => c.name)), `${where} as the admin`).toEqual(expectedRows(STAR, g.oracle, null));
