@@ -108,8 +108,6 @@ function makeMetricField(catalog: Catalog, ds: Dataset, m: Metric, prefix: strin
   return Object.freeze({ ...base, sql: '', formula: Object.freeze({ parts: m.formula.parts, refs: Object.freeze(refs) }) });
 }
 
-/** Fields few enough to list when nothing is close to what was asked for. */
-
 /**
  * " Did you mean 'x'?" and, when there are few (at most LIST_NAMES_AT_MOST), " Valid fields:
  * a, b, c."; with more, the closest alone, or where to find them all.

@@ -60,8 +60,8 @@ function describe(e: ErrorObject, at: (string | number)[], input: unknown): { co
       // `value` for `values` is the commonest slip in a filter, and its fix changes the shape too.
       const hint = inFilter && prop === 'value' ? ` Did you mean 'values'? It is a list, even for one value: "values": ["EU"].`
         : suggestionSuffix(prop, known);
-      const where = path === '' ? 'The query' : at.length === 2 && inFilter ? 'A filter' : `'${path}'`;
-      const list = known.length > 0 && known.length <= LIST_NAMES_AT_MOST ? ` ${where} may have: ${known.join(', ')}.` : '';
+      const owner = path === '' ? 'The query' : at.length === 2 && inFilter ? 'A filter' : `'${path}'`;
+      const list = known.length > 0 && known.length <= LIST_NAMES_AT_MOST ? ` ${owner} may have: ${known.join(', ')}.` : '';
       return { code: 'unknown_field', message: `Unknown field '${field}' in the query.${hint}${list}`, field };
     }
     case 'required': {

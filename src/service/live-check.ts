@@ -129,7 +129,7 @@ export async function checkLive(catalog: Catalog, opts: LiveCheckOptions = {}): 
           message: `dataset '${ds.name}' keeps each tenant apart by schema or database, and api-keys.yaml names no tenant: it was not checked against a database` });
       } else for (const tenant of tenants) jobs.push({ ds, tenant, index });
     }
-    // Sources no dataset reads are reached all the same (a per-tenant one for each tenant).
+    // Sources no dataset reads are reached all the same (a per-tenant one through its datasets, per tenant).
     const plain = [...catalog.sources.values()].filter((s) => !s.perTenant);
     await inParallel(plain, 4, async (s) => { await reach(s, null); });
     await inParallel(jobs, 4, async ({ ds, tenant, index }) => {

@@ -42,6 +42,6 @@ export function describeFailure(err: unknown): Failure {
   let connectionField: Failure['connectionField'] = null;
   if (code !== undefined && DATABASE_CODES.has(code)) connectionField = 'database';
   else if (code !== undefined && CREDENTIAL_CODES.has(code)) connectionField = 'user';
-  else if (code !== undefined && NETWORK_CODES.has(code)) connectionField = 'host';
+  else if ((code !== undefined && NETWORK_CODES.has(code)) || (code === undefined && /timeout|timed out/i.test(message))) connectionField = 'host';
   return { message, connectionField };
 }
