@@ -54,6 +54,8 @@ have pg_ctlcluster || missing+=(postgresql)
 have redis-server || missing+=(redis-server)
 # All three answer already (e.g. from docker compose): no server package to install.
 if [ "${#missing[@]}" -gt 0 ] && pg_answers && mysql_answers && redis_answers; then missing=(); fi
+# nginx, the real balancer of test/deploy/balancer.test.ts (run by the test as its own child).
+have nginx || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 # Debian's Chromium for the portal's browser tests (test/portal, through playwright-core).
 CHROMIUM=${SEMGATE_CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || missing+=(chromium)
@@ -68,6 +70,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 [ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: the portal's browser tests (test/portal) will say so"
+{ have nginx || [ -x /usr/sbin/nginx ]; } || log "no nginx: the balancer test (test/deploy) will say so (apt-get install -y nginx-light)"
 
 # --- start ---------------------------------------------------------------------------
 start_postgres() {
