@@ -9,7 +9,7 @@
 #
 #   bash scripts/services.sh        (or: npm run services)
 #
-# Elsewhere: `docker compose up -d` with the docker-compose.yml at the repo root.
+# Elsewhere: `docker compose -f deploy/compose.test-services.yaml up -d`.
 set -euo pipefail
 
 PGHOST=${PGHOST:-127.0.0.1}
@@ -66,7 +66,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq || log "apt-get update failed: installing from the package lists at hand"
     apt-get install -y -qq "${missing[@]}" >/dev/null || log "could not install ${missing[*]}"
   else
-    log "not installed: ${missing[*]} (install them as root, or run: docker compose up -d; chromium: apt-get install -y chromium)"
+    log "not installed: ${missing[*]} (install them as root, or run: docker compose -f deploy/compose.test-services.yaml up -d; chromium: apt-get install -y chromium)"
   fi
 fi
 [ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: the portal's browser tests (test/portal) will say so"
