@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the services the integration tests need - PostgreSQL, MariaDB and Redis - on a
 # Debian/Ubuntu machine or CI container without systemd (and installs Debian's Chromium for
-# the portal's browser tests), and makes them match what the
+# the portal's browser tests, and nginx for the balancer test, which starts nginx itself),
+# and makes them match what the
 # tests expect: trust auth from 127.0.0.1 with a `test` database (PostgreSQL), root with
 # an empty password over TCP and a `test` database (MariaDB). Idempotent: a service that
 # already answers is left running, and auth settings are only touched when they do not
