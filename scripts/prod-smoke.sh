@@ -94,6 +94,9 @@ status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 log "runtime: node dist/server/cli/main.js serve on port $PORT"
 start
+if [ "${#AS_USER[@]}" -gt 0 ]; then
+  [ "$(ps -o user= -p "$PID" | tr -d ' ')" = nobody ] || fail "the server does not run as the non-root user"
+fi
 (cd "$WORK/app" && PORT=$PORT node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))") \
   || fail "the HEALTHCHECK command failed"
 body=$(curl -fs "http://127.0.0.1:$PORT/v1/query" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
@@ -114,6 +117,16 @@ rc=0
 [ "$(wc -l <"$WORK/err.log")" -eq 1 ] || fail "the refusal is not one line: $(cat "$WORK/err.log")"
 grep -q 'SEMGATE_DEMO=1' "$WORK/err.log" && grep -q "$WORK/empty" "$WORK/err.log" || fail "the refusal does not say what to mount: $(cat "$WORK/err.log")"
 log "  refused (exit $rc): $(cat "$WORK/err.log")"
+
+if [ "${#AS_USER[@]}" -gt 0 ]; then
+  log "runtime: a configuration the user cannot read"
+  cp -r "$WORK/etc-semgate" "$WORK/unreadable" && chmod 600 "$WORK/unreadable/catalog.yaml"
+  rc=0
+  (cd "$WORK/app" && "${run_env[@]}" SEMGATE_CONFIG_DIR="$WORK/unreadable" "${AS_USER[@]}" timeout 60 node dist/server/cli/main.js serve) >"$WORK/out.log" 2>"$WORK/err.log" || rc=$?
+  [ "$rc" -ne 0 ] || fail "started with an unreadable configuration"
+  [ "$(wc -l <"$WORK/err.log")" -eq 1 ] && grep -q 'cannot read' "$WORK/err.log" || fail "the unreadable configuration is not one clear line: $(cat "$WORK/err.log")"
+  log "  refused (exit $rc): $(cat "$WORK/err.log")"
+fi
 
 log "runtime: SEMGATE_DEMO=1 without a configuration"
 run_env+=(SEMGATE_CONFIG_DIR="$WORK/empty")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the services the integration tests need - PostgreSQL, MariaDB and Redis - on a
 # Debian/Ubuntu machine or CI container without systemd (and installs Debian's Chromium for
-# the portal's browser tests), and makes them match what the
+# the portal's browser tests, and nginx for the balancer test, which starts nginx itself),
+# and makes them match what the
 # tests expect: trust auth from 127.0.0.1 with a `test` database (PostgreSQL), root with
 # an empty password over TCP and a `test` database (MariaDB). Idempotent: a service that
 # already answers is left running, and auth settings are only touched when they do not
@@ -9,7 +10,7 @@
 #
 #   bash scripts/services.sh        (or: npm run services)
 #
-# Elsewhere: `docker compose up -d` with the docker-compose.yml at the repo root.
+# Elsewhere: `docker compose -f deploy/compose.test-services.yaml up -d`.
 set -euo pipefail
 
 PGHOST=${PGHOST:-127.0.0.1}
@@ -54,6 +55,8 @@ have pg_ctlcluster || missing+=(postgresql)
 have redis-server || missing+=(redis-server)
 # All three answer already (e.g. from docker compose): no server package to install.
 if [ "${#missing[@]}" -gt 0 ] && pg_answers && mysql_answers && redis_answers; then missing=(); fi
+# nginx, the real balancer of test/deploy/balancer.test.ts (run by the test as its own child).
+have nginx || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 # Debian's Chromium for the portal's browser tests (test/portal, through playwright-core).
 CHROMIUM=${SEMGATE_CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || missing+=(chromium)
@@ -64,10 +67,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq || log "apt-get update failed: installing from the package lists at hand"
     apt-get install -y -qq "${missing[@]}" >/dev/null || log "could not install ${missing[*]}"
   else
-    log "not installed: ${missing[*]} (install them as root, or run: docker compose up -d; chromium: apt-get install -y chromium)"
+    log "not installed: ${missing[*]} (install them as root, or run: docker compose -f deploy/compose.test-services.yaml up -d; chromium: apt-get install -y chromium)"
   fi
 fi
 [ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: the portal's browser tests (test/portal) will say so"
+{ have nginx || [ -x /usr/sbin/nginx ]; } || log "no nginx: the balancer test (test/deploy) will say so (apt-get install -y nginx-light)"
 
 # --- start ---------------------------------------------------------------------------
 start_postgres() {

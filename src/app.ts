@@ -6,6 +6,7 @@ import { guard } from './web/guard.ts';
 import { metricsAccess } from './web/metrics-access.ts';
 import type { GatewayEnv } from './web/env.ts';
 import { openApiHandler } from './openapi/openapi.ts';
+import { corsFromEnv } from './web/cors.ts';
 import { frame } from './web/frame.ts';
 import { problemFor } from './web/body.ts';
 import { restRoutes } from './http/rest.ts';
@@ -20,6 +21,9 @@ export function createApp(gateway: Gateway): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   // Request id, the state the request keeps, timings, headers, then log/usage/metrics/audit.
   app.use(frame(gateway));
+  // Off by default; SEMGATE_CORS_ORIGINS turns it on for the origins it lists.
+  const allowCors = corsFromEnv();
+  if (allowCors) app.use(allowCors);
   const tooLarge = (c: Context<GatewayEnv>): Response => {
     const res = problemFor(c, new GatewayError('http.payload_too_large', 413, 'The request body is over 1 MiB.'));
     // The unread body is still on the socket and the server drops it shortly after: say

@@ -23,7 +23,7 @@ export interface RunningServer {
    * requests in flight finish (cut after `timeoutMs`), then the gateway closes (audit
    * flushed, pools closed). Resolves with the requests that had to be cut.
    */
-  drain(timeoutMs?: number): Promise<number>;
+  drain(timeoutMs?: number, delayMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -37,6 +37,8 @@ export interface ServerLimits {
   readonly keepAliveTimeoutMs: number;
   /** How long SIGTERM waits for requests in flight: SEMGATE_DRAIN_TIMEOUT_MS, default 20 s. */
   readonly drainTimeoutMs: number;
+  /** How long SIGTERM keeps accepting (while /ready says 503) at least: SEMGATE_DRAIN_DELAY_MS, default 0. */
+  readonly drainDelayMs: number;
 }
 
 function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -53,6 +55,7 @@ export function serverLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Serve
     requestTimeoutMs: envMs(env, 'SEMGATE_REQUEST_TIMEOUT_MS', 30_000),
     keepAliveTimeoutMs: envMs(env, 'SEMGATE_KEEPALIVE_TIMEOUT_MS', 65_000),
     drainTimeoutMs: envMs(env, 'SEMGATE_DRAIN_TIMEOUT_MS', 20_000),
+    drainDelayMs: envMs(env, 'SEMGATE_DRAIN_DELAY_MS', 0),
   };
 }
 
@@ -86,11 +89,14 @@ export async function startServer(opts: { configDir: string; port?: number; host
       requestUuid(),
     ),
   });
-  // Requests in flight (until their answer is written or the client is gone), for the drain.
-  let inFlight = 0;
+  // Answers in flight (until written or the client is gone), for the drain.
+  const inFlight = new Set<ServerResponse>();
   let draining = false;
-  let idle: (() => void) | null = null;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  let changed: (() => void) | null = null;
+  // Node checks the header and request timeouts on this interval (default 30 s): often
+  // enough that a slow client is cut near its deadline, not up to 30 s after it.
+  const checkEvery = Math.max(250, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4) || 1000));
+  const server = createServer({ connectionsCheckingInterval: checkEvery }, (req: IncomingMessage, res: ServerResponse) => {
     if (draining) {
       // A balancer stops sending here when /ready fails; keep-alive connections are let go.
       res.shouldKeepAlive = false;
@@ -102,9 +108,10 @@ export async function startServer(opts: { configDir: string; port?: number; host
         return;
       }
     }
-    inFlight++;
+    inFlight.add(res);
     res.once('close', () => {
-      if (--inFlight === 0 && idle) idle();
+      inFlight.delete(res);
+      changed?.();
     });
     void listener(req, res);
   });
@@ -142,21 +149,42 @@ export async function startServer(opts: { configDir: string; port?: number; host
   const bound = typeof address === 'object' && address ? address.port : port;
   const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
   let stopping: Promise<number> | null = null;
-  const drain = (timeoutMs = limits.drainTimeoutMs): Promise<number> => (stopping ??= (async () => {
+  /** Resolves when `done()` holds, checked after every answer, or at `deadline`; true if in time. */
+  const until = async (done: () => boolean, deadline: number): Promise<boolean> => {
+    while (!done()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 100));
+        changed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      changed = null;
+    }
+    return true;
+  };
+  /**
+   * 1. /ready answers 503 from now on (before its key is checked: probes send none).
+   * 2. The listener stays open while the answers in flight at the signal are still running,
+   *    and for at least `delayMs` (SEMGATE_DRAIN_DELAY_MS: time for a balancer or Kubernetes
+   *    to see /ready fail); requests arriving then are served, with `Connection: close`.
+   * 3. The listener closes (a balancer's next connection is refused and goes elsewhere), idle
+   *    keep-alive connections are closed, and every request still running is awaited.
+   * 4. At `timeoutMs` after the signal whatever still runs is cut; then the gateway closes:
+   *    audit flushed, pools and Redis closed.
+   */
+  const drain = (timeoutMs = limits.drainTimeoutMs, delayMs = limits.drainDelayMs): Promise<number> => (stopping ??= (async () => {
+    const deadline = Date.now() + timeoutMs;
     draining = true;
+    const atSignal = new Set(inFlight);
+    const announced = Date.now() + Math.min(delayMs, timeoutMs);
+    await until(() => [...atSignal].every((r) => !inFlight.has(r)) && Date.now() >= announced, Math.max(announced, deadline));
     server.close();
     server.closeIdleConnections();
-    let cut = 0;
-    if (inFlight > 0) {
-      const done = new Promise<void>((resolve) => { idle = resolve; });
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), timeoutMs); });
-      if ((await Promise.race([done, late])) === 'late') {
-        cut = inFlight;
-        gateway.logger.warn({ cut, drain_ms: timeoutMs }, 'drain timeout: cutting the requests still running');
-      }
-      clearTimeout(timer);
-    }
+    const cut = (await until(() => inFlight.size === 0, deadline)) ? 0 : inFlight.size;
+    if (cut > 0) gateway.logger.warn({ cut, drain_ms: timeoutMs }, 'drain timeout: cutting the requests still running');
     server.closeAllConnections();
     await closed;
     await gateway.close();

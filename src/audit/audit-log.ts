@@ -69,6 +69,7 @@ export class AuditLog {
   /** A flush chained behind the running one and not started yet: new lines join it. */
   private pending: Promise<void> | null = null;
   private pendingForced = false;
+  private scheduled = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly sink: AuditSink, private readonly spoolPath: string, private readonly logger: Logger,
@@ -83,11 +84,21 @@ export class AuditLog {
     this.spooled = text.split('\n').filter((l) => l !== '').length;
   }
 
-  /** Queues the line; resolves when it is durable (sink or spool). Never rejects. */
+  /**
+   * Queues the line; resolves when it is durable (sink or spool). Never rejects. The write
+   * starts at the end of this turn of the event loop (setImmediate), so every request that
+   * finished in the same turn shares it.
+   */
   record(e: AuditEvent): Promise<void> {
     this.queue.push(JSON.stringify(e));
     const done = new Promise<void>((resolve) => this.waiters.push(resolve));
-    void this.flush(false);
+    if (!this.scheduled && !this.pending) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.flush(false);
+      });
+    }
     return done;
   }
 

@@ -157,7 +157,7 @@ function paths(): Json {
         responses: {
           ...keyed(),
           200: ok('Every source answered.', 'Ready'),
-          503: problem(503, 'At least one source did not answer. Admin keys also get `sources` and `audit`.', {
+          503: problem(503, 'At least one source did not answer (admin keys also get `sources` and `audit`), or the replica is shutting down (SIGTERM: answered to anyone, key or not, so a balancer stops sending).', {
             'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 0 }),
           }, { sources: ref('schemas', 'Ready/properties/sources'), audit: ref('schemas', 'Ready/properties/audit') }),
         },
