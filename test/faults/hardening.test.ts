@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/catalog/load.ts';
 import { startTestServer, type TestServer } from '../helpers/http.ts';
 import { rawMysql, type RawSql } from '../helpers/seed.ts';
 import { requireServices, services } from '../helpers/services.ts';
@@ -97,6 +98,30 @@ ${FIELDS}`);
     expect(named.status, named.text).toBe(503);
     expect(readdirSync(dir).filter((f) => f.endsWith('.duckdb')).sort()).toEqual(['t_alpha.duckdb']);
     expect(existsSync(path.join(dir, 't_ghost.duckdb.wal'))).toBe(false);
+  });
+});
+
+describe('read_only in sources.yaml', () => {
+  it('warns when init_sql would write to a read-only file, and refuses read_only on a server source', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'semgate-ro-'));
+    try {
+      writeFileSync(path.join(d, 'sources.yaml'), `sources:
+  - { name: file, type: duckdb, connection: { path: ./data.duckdb }, init_sql: "CREATE TABLE t AS SELECT 1 AS x" }
+  - { name: settings_only, type: duckdb, connection: { path: ./data2.duckdb }, init_sql: "SET threads TO 1; CREATE TEMP TABLE x AS SELECT 1" }
+  - { name: writable, type: duckdb, connection: { path: ./data3.duckdb }, read_only: false, init_sql: "CREATE TABLE IF NOT EXISTS t AS SELECT 1 AS x" }
+  - { name: server, type: postgres, connection: { host: 127.0.0.1, database: x }, read_only: true }
+`);
+      writeFileSync(path.join(d, 'catalog.yaml'), 'datasets: []\n');
+      writeFileSync(path.join(d, 'api-keys.yaml'), 'api_keys: []\n');
+      const { issues } = await loadConfig(d);
+      const at = (severity: string): string[] => issues.filter((i) => i.severity === severity).map((i) => i.field);
+      expect(at('warning')).toContain('sources[0].init_sql');
+      expect(at('warning')).not.toContain('sources[1].init_sql');
+      expect(at('warning')).not.toContain('sources[2].init_sql');
+      expect(at('error')).toContain('sources[3].read_only');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
 
