@@ -86,6 +86,20 @@ describe('ConcurrencyLimits', () => {
     for (const r of [r2, r3]) r();
   });
 
+  it('takes a new cap from the next request (a reload), letting waiters in at once', async () => {
+    const slots = new ConcurrencyLimits();
+    const before = source({ maxConcurrent: 1, maxConcurrentPerTenant: 1, queueTimeoutMs: 10_000 });
+    const a = await slots.acquire({ source: before, pool: null, tenant: 'a', tenantCap: null });
+    const waiting = slots.acquire({ source: before, pool: null, tenant: 'b', tenantCap: null });
+    await new Promise((r) => setImmediate(r));
+    expect(slots.stats()['db']).toEqual({ running: 1, waiting: 1 });
+    const after = source({ maxConcurrent: 3, maxConcurrentPerTenant: 1, queueTimeoutMs: 10_000 });
+    const c = await slots.acquire({ source: after, pool: null, tenant: 'c', tenantCap: null });
+    const b = await waiting;
+    expect(slots.stats()['db']).toEqual({ running: 3, waiting: 0 });
+    for (const r of [a, b, c]) r();
+  });
+
   it('counts each tenant pool of a per-tenant source on its own', async () => {
     const slots = new ConcurrencyLimits();
     const s = { ...source({ maxConcurrent: 1, maxConcurrentPerTenant: 1 }), perTenant: true };
@@ -224,6 +238,9 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
     expect(peakInDb).toBeLessThanOrEqual(5);
     const { values } = await f.gateway.metrics.slotRejections.get();
     expect(values.find((v) => v.labels['tenant'] === 'a' && v.labels['scope'] === 'tenant')?.value).toBeGreaterThan(0);
+    const text = await f.gateway.metrics.registry.metrics();
+    expect(text).toMatch(/^semgate_query_slots_in_use\{source="db"\} \d+$/m);
+    expect(text).toMatch(/^semgate_query_slot_wait_seconds_count\{source="db",tenant="b"\} \d+$/m);
   }, 60_000);
 
   it('503 source.saturated with Retry-After when every slot of the source is taken by other tenants', async () => {
