@@ -71,7 +71,8 @@ export class KeyStore {
     // The gateway's client fails fast while Redis is away; the subscriber must instead wait
     // for its connection (a subscribe sent before it is lost), and ioredis re-subscribes it
     // after a reconnect. Invalidations sent meanwhile are missed: cache_ttl bounds that.
-    this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    // No command timeout (the gateway's client has one): a queued SUBSCRIBE waits for the connection.
+    this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, digest: string) => {
       if (channel === this.channel) this.forget(digest);

@@ -175,7 +175,7 @@ export class QueryCache {
     // The shared connection drops commands while Redis is away (enableOfflineQueue: false);
     // a subscriber must queue its SUBSCRIBE instead, or a replica that starts before Redis
     // is reachable never hears another replica's purge (ioredis resubscribes on reconnect).
-    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, message: string) => {
       try {

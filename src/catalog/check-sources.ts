@@ -53,7 +53,7 @@ export function checkSources(raw: unknown, dir: string, sink: IssueSink): Map<st
 
     if (item['read_only'] !== undefined && type !== undefined && type !== 'duckdb') {
       sink.error(at('read_only'), `\`read_only\` works only with duckdb files; for ${type}, connect as a user that may only read.`, { key: true });
-    } else if (type === 'duckdb' && item['read_only'] !== false && init !== undefined && connection['path'] !== ':memory:') {
+    } else if (type === 'duckdb' && item['read_only'] !== false && init !== undefined && connection['path'] !== ':memory:' && writesData(initSql ?? init)) {
       sink.warning(at('init_sql'), 'the duckdb file is opened read-only, so `init_sql` can only read or create TEMP objects; add `read_only: false` if it must write.');
     }
     checkLimits(item, connectionIsPerTenant(connection), at, sink);
@@ -92,6 +92,11 @@ function checkSettings(raw: RawObject | undefined, facts: ReadonlyMap<string, So
       if (!ok) sink.error(['server', 'trusted_proxies', i], `\`${String(p)}\` is not an IP address or CIDR range like 10.0.0.0/8.`);
     });
   }
+}
+
+/** SQL that changes a database file (TEMP objects and SET do not). A hint for a warning, not a parser. */
+function writesData(sql: string): boolean {
+  return /\b(INSERT|UPDATE|DELETE|ALTER|DROP|COPY|CHECKPOINT)\b|\bCREATE\s+(?!(OR\s+REPLACE\s+)?TEMP)/i.test(sql);
 }
 
 /** One tenant must not be able to take every slot of a shared pool (a tenant's own pool is its own). */

@@ -102,7 +102,11 @@ export class Gateway {
       pools: () => this.state.registry.stats(),
       audit: () => this.audit.status(),
       cache: () => this.cache.stats(),
-      slots: () => this.concurrency.stats(),
+      // Every source, 0 when none of its slots is taken (an idle gate is dropped).
+      slots: () => ({
+        ...Object.fromEntries([...this.state.catalog.sources.keys()].map((name) => [name, { running: 0, waiting: 0 }])),
+        ...this.concurrency.stats(),
+      }),
     });
     this.concurrency = new ConcurrencyLimits({
       waited: (source, tenant, seconds) => this.metrics.observeSlotWait(source, tenant, seconds),

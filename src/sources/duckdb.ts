@@ -5,7 +5,9 @@
  */
 import { DOUBLE, DuckDBInstance, DuckDBDateValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBResult, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
 import type { Source } from '../catalog/types.ts';
+import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
 import { GatewayError } from '../errors.ts';
 import { connectionWaitMs, driveStream, pingWith, queryFailed, toDriverValue, queueLimitFor, resolveConnection, str, timedOut, unavailable, withDeadline } from './common.ts';
 import { normaliseRow } from './normalise.ts';
@@ -32,6 +34,18 @@ function bound(req: ExecRequest): { values: ReturnType<typeof toDriverValue>[]; 
   return { values: req.parameters.map(toDriverValue), types: req.parameters.map(toDuckType) as DuckDBType[] };
 }
 
+/**
+ * Opens the database the way a shared gateway must: a file read-only unless the source says
+ * `read_only: false`, and a per-tenant file only if it exists (an unknown tenant id must not
+ * create a database). `:memory:` cannot be read-only and has nothing to protect.
+ */
+async function openInstance(source: Source, path: string): Promise<DuckDBInstance> {
+  if (path === ':memory:') return DuckDBInstance.create(path);
+  const templated = String(source.connection['path'] ?? '').includes(TENANT_PLACEHOLDER);
+  if (templated && !existsSync(path)) throw new Error('no database file for this tenant');
+  return DuckDBInstance.create(path, source.readOnly ? { access_mode: 'READ_ONLY' } : {});
+}
+
 export function createDuckdbExecutor(source: Source, tenant: string | null): Executor {
   const path = str(resolveConnection(source, tenant), 'path') ?? ':memory:';
   const max = Math.max(1, source.pool.max);
@@ -56,10 +70,14 @@ export function createDuckdbExecutor(source: Source, tenant: string | null): Exe
     ready ??= (async () => {
       let inst: DuckDBInstance | undefined;
       try {
-        inst = await DuckDBInstance.create(path);
+        inst = await openInstance(source, path);
         opened++;
         const c = await openConnection(inst);
         if (source.initSql !== null && source.initSql.trim() !== '') await c.run(source.initSql);
+        // init_sql may read files (the demo builds its data so); no query after it may:
+        // read_csv('/etc/passwd'), COPY ... TO, ATTACH and remote URLs all fail from here on,
+        // and DuckDB refuses to switch this back on while the database is open.
+        await c.run('SET enable_external_access = false');
         idle.push(c);
         return inst;
       } catch (err) {

@@ -125,6 +125,7 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
     const c = await acquire();
     let discard = false;
     let kill: Promise<void> | undefined;
+    let abandoned = false;
     try {
       const outcome = await withDeadline(
         source,
@@ -133,12 +134,16 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
         () => {
           kill = killQuery(c.threadId);
         },
-        () => undefined,
+        () => {
+          abandoned = true;
+        },
       );
       if (outcome.fired) {
-        // A killed connection is not reused; wait for the KILL so it cannot outlive us.
+        // A killed connection is not reused; wait for the KILL so it cannot outlive us,
+        // unless the server has not answered at all (a silent path): then the KILL goes on
+        // in the background and the caller gets its 504 now.
         discard = true;
-        await kill;
+        if (!abandoned) await kill;
         throw timedOut(source, req.timeoutMs, 'error' in outcome ? outcome.error : undefined);
       }
       if ('value' in outcome) return { rows: outcome.value.map((r) => normaliseRow(r, req.columnTypes)) };

@@ -86,6 +86,20 @@ describe('ConcurrencyLimits', () => {
     for (const r of [r2, r3]) r();
   });
 
+  it('takes a new cap from the next request (a reload), letting waiters in at once', async () => {
+    const slots = new ConcurrencyLimits();
+    const before = source({ maxConcurrent: 1, maxConcurrentPerTenant: 1, queueTimeoutMs: 10_000 });
+    const a = await slots.acquire({ source: before, pool: null, tenant: 'a', tenantCap: null });
+    const waiting = slots.acquire({ source: before, pool: null, tenant: 'b', tenantCap: null });
+    await new Promise((r) => setImmediate(r));
+    expect(slots.stats()['db']).toEqual({ running: 1, waiting: 1 });
+    const after = source({ maxConcurrent: 3, maxConcurrentPerTenant: 1, queueTimeoutMs: 10_000 });
+    const c = await slots.acquire({ source: after, pool: null, tenant: 'c', tenantCap: null });
+    const b = await waiting;
+    expect(slots.stats()['db']).toEqual({ running: 3, waiting: 0 });
+    for (const r of [a, b, c]) r();
+  });
+
   it('counts each tenant pool of a per-tenant source on its own', async () => {
     const slots = new ConcurrencyLimits();
     const s = { ...source({ maxConcurrent: 1, maxConcurrentPerTenant: 1 }), perTenant: true };
@@ -162,7 +176,8 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
   let f: FaultGateway;
   beforeAll(async () => {
     // pool.max 10: A may hold 5 connections; A's extra queries wait 500 ms, then 429.
-    f = await startFaultGateway('postgres', 'fair', { sleepSeconds: 2, limits: '{ queue_timeout_ms: 500 }' });
+    // The slow queries sleep 4 s (the acceptance says 2): a margin over the 500 ms wait on a busy machine.
+    f = await startFaultGateway('postgres', 'fair', { sleepSeconds: 4, limits: '{ queue_timeout_ms: 500 }' });
   });
   afterAll(async () => {
     await f?.close();
@@ -187,7 +202,13 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
     // no-cache: each of A's 50 runs (identical queries would otherwise share one run), and
     // counts against A's limits like any other miss.
     const flood = Promise.all(Array.from({ length: 50 }, () => f.query(KEYS.a, SLOW, { 'Cache-Control': 'no-cache' })));
-    await eventually(() => f.gateway.concurrency.tenantStats('db', 'a').running === 5, 10_000, 10);
+    expect(await eventually(() => f.gateway.concurrency.tenantStats('db', 'a').running === 5, 10_000, 10)).toBe(true);
+
+    // A's cached answer needs no slot; A's fresh run of the same query waits behind its slow ones.
+    const [hit, miss] = await Promise.all([f.query(KEYS.a, FAST), f.query(KEYS.a, FAST, { 'Cache-Control': 'no-cache' })]);
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(miss.status).toBe(429);
 
     // While A holds its five: B's fast queries, 3 at a time, each a fresh run.
     const bStatuses: number[] = [];
@@ -195,12 +216,6 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
       const rs = await Promise.all([0, 1, 2].map(() => f.query(KEYS.b, FAST, { 'Cache-Control': 'no-cache' })));
       bStatuses.push(...rs.map((r) => r.status));
     }
-    // A's cached answer needs no slot; A's fresh run of the same query waits behind its slow ones.
-    const hit = await f.query(KEYS.a, FAST);
-    expect(hit.status).toBe(200);
-    expect(hit.headers.get('x-cache')).toBe('HIT');
-    const miss = await f.query(KEYS.a, FAST, { 'Cache-Control': 'no-cache' });
-    expect(miss.status).toBe(429);
 
     const a = await flood;
     sampling = false;
@@ -223,6 +238,9 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
     expect(peakInDb).toBeLessThanOrEqual(5);
     const { values } = await f.gateway.metrics.slotRejections.get();
     expect(values.find((v) => v.labels['tenant'] === 'a' && v.labels['scope'] === 'tenant')?.value).toBeGreaterThan(0);
+    const text = await f.gateway.metrics.registry.metrics();
+    expect(text).toMatch(/^semgate_query_slots_in_use\{source="db"\} \d+$/m);
+    expect(text).toMatch(/^semgate_query_slot_wait_seconds_count\{source="db",tenant="b"\} \d+$/m);
   }, 60_000);
 
   it('503 source.saturated with Retry-After when every slot of the source is taken by other tenants', async () => {

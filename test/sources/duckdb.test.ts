@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,15 @@ const table = 'scratch';
 const source = makeSource('duckdb', { path: ':memory:' }, { initSql: setupStatements('duckdb', table).join(';\n') });
 // Enough work to run for many seconds on any machine; interrupt() must stop it.
 const HEAVY = 'SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = 7';
+
+/** A database file built by a plain DuckDB instance (as an operator's tooling would). */
+async function writeFile(file: string, sql: string): Promise<void> {
+  const inst = await DuckDBInstance.create(file);
+  const c = await inst.connect();
+  await c.run(sql);
+  c.disconnectSync();
+  inst.closeSync();
+}
 
 describe('duckdb executor', () => {
   let exec: Executor;
@@ -87,9 +97,8 @@ describe('duckdb executor', () => {
   });
 
   it('opens a database file, one per tenant when the path says so', async () => {
-    const perTenant = makeSource('duckdb', { path: path.join(dir, 't_{tenant}.duckdb') }, {
-      initSql: "CREATE TABLE IF NOT EXISTS who AS SELECT current_database() AS db",
-    });
+    await writeFile(path.join(dir, 't_alpha.duckdb'), "CREATE TABLE who AS SELECT current_database() AS db");
+    const perTenant = makeSource('duckdb', { path: path.join(dir, 't_{tenant}.duckdb') }, { readOnly: true });
     const a = createDuckdbExecutor(perTenant, 'alpha');
     try {
       expect((await a.run(req('SELECT db FROM who', ['string']))).rows).toEqual([['t_alpha']]);
@@ -97,6 +106,66 @@ describe('duckdb executor', () => {
       await a.close();
     }
     expect(() => createDuckdbExecutor(perTenant, 'bad/../tenant')).toThrow(/Invalid tenant id/);
+  });
+
+  it('refuses a tenant id that has no database file, and never creates one (read_only: false too)', async () => {
+    for (const readOnly of [true, false]) {
+      const perTenant = makeSource('duckdb', { path: path.join(dir, 'p_{tenant}.duckdb') }, { readOnly, initSql: 'CREATE TABLE t AS SELECT 1 AS x' });
+      const nobody = createDuckdbExecutor(perTenant, 'nobody');
+      const err = await gatewayError(nobody.run(req('SELECT 1', ['integer'])));
+      expect(err).toMatchObject({ status: 503, code: 'source.unavailable' });
+      expect(err.message).not.toContain('nobody');
+      await nobody.close();
+      expect(readdirSync(dir).filter((f) => f.startsWith('p_'))).toEqual([]);
+    }
+  });
+
+  it('opens files read-only unless the source says read_only: false', async () => {
+    await writeFile(path.join(dir, 'ro.duckdb'), 'CREATE TABLE kept AS SELECT 1 AS x');
+    const ro = createDuckdbExecutor(makeSource('duckdb', { path: path.join(dir, 'ro.duckdb') }, { readOnly: true }), null);
+    try {
+      expect((await ro.run(req('SELECT x FROM kept', ['integer']))).rows).toEqual([[1]]);
+      for (const sql of ['CREATE TABLE evil AS SELECT 1', 'DROP TABLE kept', 'INSERT INTO kept VALUES (2)']) {
+        expect(await gatewayError(ro.run(req(sql, ['integer'])))).toMatchObject({ status: 500, code: 'source.query_failed' });
+      }
+    } finally {
+      await ro.close();
+    }
+    const rw = createDuckdbExecutor(makeSource('duckdb', { path: path.join(dir, 'ro.duckdb') }, { readOnly: false }), null);
+    try {
+      await rw.run(req('INSERT INTO kept VALUES (2)', ['integer']));
+      expect((await rw.run(req('SELECT count(*) FROM kept', ['integer']))).rows).toEqual([[2]]);
+    } finally {
+      await rw.close();
+    }
+  });
+
+  it('lets init_sql read files, then switches external access off for every query', async () => {
+    const csv = path.join(dir, 'seed.csv');
+    writeFileSync(csv, 'id,name\n1,a\n2,b\n');
+    const src = makeSource('duckdb', { path: ':memory:' }, { initSql: `CREATE TABLE seeded AS SELECT * FROM read_csv('${csv}')` });
+    const e = createDuckdbExecutor(src, null);
+    try {
+      expect((await e.run(req('SELECT count(*) FROM seeded', ['integer']))).rows).toEqual([[2]]);
+      const attempts = [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        `SELECT * FROM read_csv('${csv}')`,
+        "SELECT * FROM read_text('/etc/hostname')",
+        `COPY seeded TO '${path.join(dir, 'out.csv')}'`,
+        `ATTACH '${path.join(dir, 'other.duckdb')}' AS other`,
+        'SET enable_external_access = true',
+      ];
+      for (const sql of attempts) {
+        expect(await gatewayError(e.run(req(sql, ['string']))), sql).toMatchObject({ status: 500, code: 'source.query_failed' });
+      }
+      // On every connection of the pool, not only the first.
+      const many = await Promise.allSettled([0, 1, 2, 3].map(() => e.run(req("SELECT count(*) FROM read_csv('/etc/passwd'), range(100000)", ['integer']))));
+      expect(many.every((r) => r.status === 'rejected')).toBe(true);
+      expect(readdirSync(dir)).not.toContain('out.csv');
+      expect(readdirSync(dir)).not.toContain('other.duckdb');
+    } finally {
+      await e.close();
+    }
   });
 
   it('maps a failing statement to 500 and an unopenable file to 503', async () => {
