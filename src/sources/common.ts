@@ -182,6 +182,8 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
   let state: 'open' | 'ended' | 'cancelled' = 'open';
   // Read through a function: cancel() changes it while next() awaits.
   const cancelled = (): boolean => state === 'cancelled';
+  let stop: (v: 'cancelled') => void = () => undefined;
+  const stopped = new Promise<'cancelled'>((resolve) => (stop = resolve));
   let released = false;
   const finish = (clean: boolean): void => {
     if (released) return;
@@ -194,9 +196,14 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
         if (state === 'ended') return null;
         if (state === 'cancelled') throw clientGone();
         const started = performance.now();
-        const outcome = await withDeadline(source, req.timeoutMs - waitedMs, driver.read(), () => void driver.interrupt(), () => undefined);
+        const read = withDeadline(source, req.timeoutMs - waitedMs, driver.read(), () => void driver.interrupt(), () => undefined);
+        // A cancelled read may never settle (a destroyed connection fails no command): don't wait for it.
+        const outcome = await Promise.race([read, stopped]);
         waitedMs += performance.now() - started;
-        if (cancelled()) throw clientGone();
+        if (outcome === 'cancelled' || cancelled()) {
+          void read.catch(() => undefined);
+          throw clientGone();
+        }
         if (outcome.fired || 'error' in outcome) {
           state = 'ended';
           finish(false);
@@ -215,6 +222,7 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
     async cancel(): Promise<void> {
       if (state !== 'open') return;
       state = 'cancelled';
+      stop('cancelled');
       await driver.interrupt();
       finish(false);
     },

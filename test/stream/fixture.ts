@@ -4,7 +4,7 @@
  *
  * - PostgreSQL `semgate_stream.items`: tenant `a` ids 1..1,000,000, tenant `b` ids
  *   1,000,001..1,050,000 (generate_series);
- * - MariaDB `semgate_stream_items`: `a` 1..300,000, `b` 300,001..350,000 (the sequence engine);
+ * - MariaDB `semgate_stream_items`: `a` 1..1,000,000, `b` 1,000,001..1,050,000 (the sequence engine);
  * - DuckDB in memory: `a` 1..80,000, `b` 80,001..130,000 (range()).
  *
  * `note` is `n<id>` for `a` and `b-<id>` for `b`, so a row of the other tenant is easy to spot.
@@ -15,9 +15,10 @@ import path from 'node:path';
 import { rawMysql, rawPostgres } from '../helpers/seed.ts';
 
 export const PG_ROWS = { a: 1_000_000, b: 50_000 } as const;
-export const MY_ROWS = { a: 300_000, b: 50_000 } as const;
+export const MY_ROWS = { a: 1_000_000, b: 50_000 } as const;
 export const DUCK_ROWS = { a: 80_000, b: 50_000 } as const;
 const SEED_VERSION = 'v1';
+const MY_SEED_VERSION = 'v2';
 
 export async function seedPostgres(): Promise<void> {
   const db = await rawPostgres();
@@ -45,13 +46,13 @@ export async function seedMysql(): Promise<void> {
   try {
     await db.query("SELECT GET_LOCK('semgate_stream_seed', 600)");
     await db.exec('CREATE TABLE IF NOT EXISTS semgate_stream_seeded (version varchar(16) PRIMARY KEY)');
-    const done = await db.query(`SELECT 1 FROM semgate_stream_seeded WHERE version = '${SEED_VERSION}'`);
+    const done = await db.query(`SELECT 1 FROM semgate_stream_seeded WHERE version = '${MY_SEED_VERSION}'`);
     if (done.length > 0) return;
     await db.exec('DROP TABLE IF EXISTS semgate_stream_items');
     await db.exec('CREATE TABLE semgate_stream_items (id bigint NOT NULL, tenant_id varchar(16) NOT NULL, note varchar(32) NOT NULL, KEY (tenant_id, id))');
     await db.exec(`INSERT INTO semgate_stream_items SELECT seq, 'a', CONCAT('n', seq) FROM seq_1_to_${MY_ROWS.a}`);
     await db.exec(`INSERT INTO semgate_stream_items SELECT seq, 'b', CONCAT('b-', seq) FROM seq_${MY_ROWS.a + 1}_to_${MY_ROWS.a + MY_ROWS.b}`);
-    await db.exec(`INSERT INTO semgate_stream_seeded VALUES ('${SEED_VERSION}')`);
+    await db.exec(`INSERT INTO semgate_stream_seeded VALUES ('${MY_SEED_VERSION}')`);
   } finally {
     await db.query("SELECT RELEASE_LOCK('semgate_stream_seed')").catch(() => undefined);
     await db.close();
