@@ -155,7 +155,7 @@ export async function withDeadline<T>(
 }
 
 /** Rows per batch a stream reads from the database: one round trip (pg) or chunk each. */
-export const STREAM_BATCH = 2000;
+export const STREAM_BATCH = 8000;
 
 /** The request ended from the client's side (it closed the connection) before its answer did. */
 export function clientGone(): GatewayError {
@@ -182,8 +182,9 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
   let state: 'open' | 'ended' | 'cancelled' = 'open';
   // Read through a function: cancel() changes it while next() awaits.
   const cancelled = (): boolean => state === 'cancelled';
-  let stop: (v: 'cancelled') => void = () => undefined;
-  const stopped = new Promise<'cancelled'>((resolve) => (stop = resolve));
+  // One promise per read, not one for the stream's life: every race attaches a reaction to
+  // it, and a long-lived promise would keep every batch ever read reachable through them.
+  let stop: ((v: 'cancelled') => void) | null = null;
   let released = false;
   const finish = (clean: boolean): void => {
     if (released) return;
@@ -198,7 +199,9 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
         const started = performance.now();
         const read = withDeadline(source, req.timeoutMs - waitedMs, driver.read(), () => void driver.interrupt(), () => undefined);
         // A cancelled read may never settle (a destroyed connection fails no command): don't wait for it.
+        const stopped = new Promise<'cancelled'>((resolve) => (stop = resolve));
         const outcome = await Promise.race([read, stopped]);
+        stop = null;
         waitedMs += performance.now() - started;
         if (outcome === 'cancelled' || cancelled()) {
           void read.catch(() => undefined);
@@ -222,7 +225,7 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
     async cancel(): Promise<void> {
       if (state !== 'open') return;
       state = 'cancelled';
-      stop('cancelled');
+      stop?.('cancelled');
       await driver.interrupt();
       finish(false);
     },

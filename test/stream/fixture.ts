@@ -12,7 +12,35 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { rawMysql, rawPostgres } from '../helpers/seed.ts';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+
+// The same connection settings as test/helpers/services.ts, without vitest (bench/ uses this file too).
+export const PG = {
+  host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432),
+  user: process.env['PGUSER'] ?? 'postgres', password: process.env['PGPASSWORD'] ?? '', database: process.env['PGDATABASE'] ?? 'test',
+};
+const MY = {
+  host: process.env['MYSQL_HOST'] ?? '127.0.0.1', port: Number(process.env['MYSQL_PORT'] ?? 3306),
+  user: process.env['MYSQL_USER'] ?? 'root', password: process.env['MYSQL_PASSWORD'] ?? '', database: process.env['MYSQL_DATABASE'] ?? 'test',
+};
+
+interface Raw {
+  exec(sql: string): Promise<void>;
+  query(sql: string): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+async function rawPostgres(): Promise<Raw> {
+  const c = new pg.Client(PG);
+  await c.connect();
+  return { exec: async (q) => { await c.query(q); }, query: async (q) => (await c.query(q)).rows, close: () => c.end() };
+}
+
+async function rawMysql(): Promise<Raw> {
+  const c = await mysql.createConnection(MY);
+  return { exec: async (q) => { await c.query(q); }, query: async (q) => (await c.query(q))[0] as unknown[], close: () => c.end() };
+}
 
 export const PG_ROWS = { a: 1_000_000, b: 50_000 } as const;
 export const MY_ROWS = { a: 1_000_000, b: 50_000 } as const;
