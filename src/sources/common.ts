@@ -4,7 +4,7 @@
  * in-database cancellation did not come back.
  */
 import type { ExecRequest, Row, RowStream } from './types.ts';
-import { normaliseRow } from './normalise.ts';
+import { normaliseRowInPlace } from './normalise.ts';
 import type { Source } from '../catalog/types.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
 import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
@@ -219,7 +219,10 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
           finish(true);
           return null;
         }
-        if (raw.length > 0) return raw.map((r) => normaliseRow(r, req.columnTypes));
+        if (raw.length > 0) {
+          for (const r of raw) normaliseRowInPlace(r, req.columnTypes);
+          return raw as Row[];
+        }
       }
     },
     async cancel(): Promise<void> {

@@ -20,7 +20,7 @@ export interface BodyParts {
 }
 
 /** Rows of `head` per chunk: the same size as a database batch. */
-const SLICE = 2000;
+const SLICE = 8000;
 
 export function streamBody(result: ResultStream, parts: BodyParts, done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary) => void): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();

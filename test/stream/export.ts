@@ -131,12 +131,14 @@ export async function runExport(gw: SpawnedGateway, kind: ExportKind, key: strin
   }, 20);
   const started = performance.now();
   const body = JSON.stringify({ dataset, dimensions: ['id', 'tenant', 'note'], limit });
-  const res = kind === 'odata'
-    ? await fetch(`${gw.url}/odata/${dataset}?$select=id,tenant,note&$top=${limit}`, { headers: { authorization: `Bearer ${key}`, prefer: `odata.maxpagesize=${limit}` } })
-    : await fetch(`${gw.url}/v1/query`, {
+  const send = (): Promise<Response> => kind === 'odata'
+    ? fetch(`${gw.url}/odata/${dataset}?$select=id,tenant,note&$top=${limit}`, { headers: { authorization: `Bearer ${key}`, prefer: `odata.maxpagesize=${limit}` } })
+    : fetch(`${gw.url}/v1/query`, {
       method: 'POST', body,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...(kind === 'csv' && { accept: 'text/csv' }) },
     });
+  // A kept-alive socket the server closed as we reused it fails before any answer: once more.
+  const res = await send().catch(() => send());
   if (res.status !== 200) throw new Error(`${kind}: ${res.status} ${await res.text()}`);
   const counter = new RowCounter(kind);
   let bytes = 0;
