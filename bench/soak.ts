@@ -4,7 +4,7 @@
  * target is 0) and the gateway's RSS at the start (after a warm-up) against the end (target:
  * under 10% growth).
  *
- *   npx tsx bench/soak.ts [--minutes 5] [--connections 16] [--warmup 60] [--redis]
+ *   npx tsx bench/soak.ts [--minutes 5] [--connections 8] [--warmup 60] [--redis]
  *
  * The mix, per request: 45% cache hits (a fixed query per tenant and shape), 20% misses (a
  * filter value never asked before), 5% `Cache-Control: no-cache`, 10% OData pages, 5% CSV
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 
 const { values } = parseArgs({
   options: {
-    minutes: { type: 'string', default: '5' }, connections: { type: 'string', default: '16' },
+    minutes: { type: 'string', default: '5' }, connections: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '60' }, redis: { type: 'boolean', default: false }, port: { type: 'string', default: '18473' },
   },
 });

@@ -173,12 +173,12 @@ export interface StreamDriver {
 }
 
 /**
- * A RowStream over an engine's driver: values normalised by the declared types; the time spent
- * waiting on the database bounded by `timeoutMs` in total (past it: interrupt, 504); any
- * failure or early stop discards the connection, a clean end gives it back.
+ * A RowStream over an engine's driver: values normalised by the declared types; each batch
+ * must come within `timeoutMs` (past it: interrupt, 504), as PostgreSQL's statement_timeout
+ * times each fetch, so an export longer than the timeout streams on while the database keeps
+ * up; any failure or early stop discards the connection, a clean end gives it back.
  */
 export function driveStream(source: Source, req: ExecRequest, driver: StreamDriver, mapError: (err: unknown) => GatewayError): RowStream {
-  let waitedMs = 0;
   let state: 'open' | 'ended' | 'cancelled' = 'open';
   // Read through a function: cancel() changes it while next() awaits.
   const cancelled = (): boolean => state === 'cancelled';
@@ -196,13 +196,11 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
       for (;;) {
         if (state === 'ended') return null;
         if (state === 'cancelled') throw clientGone();
-        const started = performance.now();
-        const read = withDeadline(source, req.timeoutMs - waitedMs, driver.read(), () => void driver.interrupt(), () => undefined);
+        const read = withDeadline(source, req.timeoutMs, driver.read(), () => void driver.interrupt(), () => undefined);
         // A cancelled read may never settle (a destroyed connection fails no command): don't wait for it.
         const stopped = new Promise<'cancelled'>((resolve) => (stop = resolve));
         const outcome = await Promise.race([read, stopped]);
         stop = null;
-        waitedMs += performance.now() - started;
         if (outcome === 'cancelled' || cancelled()) {
           void read.catch(() => undefined);
           throw clientGone();

@@ -113,7 +113,7 @@ describe.skipIf(!svc.ok)('a client that disconnects', () => {
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
       let got = 0;
-      while (got < 2_000_000) got += (await reader.read()).value?.byteLength ?? 0; // into the streamed part
+      while (got < 1_000_000) got += (await reader.read()).value?.byteLength ?? 0; // into the streamed part
       expect(await eventually(async () => (await e.count(e.itemsText)) > 0)).toBe(true);
       ac.abort();
       await reader.cancel().catch(() => undefined);
@@ -148,6 +148,31 @@ describe.skipIf(!svc.ok)('a client that disconnects', () => {
     });
     expect((await after.json() as { rows: unknown[][] }).rows).toEqual([[80_000]]);
   }, 60_000);
+
+  it('PostgreSQL failing mid-stream: the connection is cut (the body never looks complete), the line says failed', async () => {
+    const id = `fail-stream-${Date.now()}`;
+    const res = await post({ dataset: 'items_pg', dimensions: ['id', 'tenant', 'note'], limit: 1_000_000 }, id, new AbortController().signal, 'text/csv');
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let got = 0;
+    while (got < 2_000_000) got += (await reader.read()).value?.byteLength ?? 0;
+    // The database goes away under the export.
+    await pgDb.exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'semgate' AND state <> 'idle' AND query LIKE '%semgate_stream%' AND pid <> pg_backend_pid()`);
+    let text = '';
+    const decoder = new TextDecoder();
+    const ended = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return 'ended';
+        text += decoder.decode(value, { stream: true });
+      }
+    })().catch(() => 'cut');
+    expect(ended).toBe('cut');
+    expect(text).not.toContain('Error');
+    const line = await auditLine(id);
+    expect(line).toMatchObject({ request_id: id, status: 200, outcome: 'failed' });
+    expect(line!.rows).toBeLessThan(1_000_000);
+  }, 120_000);
 
   it('a completed export is audited as ok with its rows and bytes', async () => {
     const id = `done-${Date.now()}`;

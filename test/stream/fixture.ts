@@ -4,7 +4,7 @@
  *
  * - PostgreSQL `semgate_stream.items`: tenant `a` ids 1..1,000,000, tenant `b` ids
  *   1,000,001..1,050,000 (generate_series);
- * - MariaDB `semgate_stream_items`: `a` 1..1,000,000, `b` 1,000,001..1,050,000 (the sequence engine);
+ * - MariaDB `semgate_stream_items`: `a` 1..300,000, `b` 300,001..350,000 (the sequence engine);
  * - DuckDB in memory: `a` 1..80,000, `b` 80,001..130,000 (range()).
  *
  * `note` is `n<id>` for `a` and `b-<id>` for `b`, so a row of the other tenant is easy to spot.
@@ -43,10 +43,10 @@ async function rawMysql(): Promise<Raw> {
 }
 
 export const PG_ROWS = { a: 1_000_000, b: 50_000 } as const;
-export const MY_ROWS = { a: 1_000_000, b: 50_000 } as const;
+export const MY_ROWS = { a: 300_000, b: 50_000 } as const;
 export const DUCK_ROWS = { a: 80_000, b: 50_000 } as const;
 const SEED_VERSION = 'v1';
-const MY_SEED_VERSION = 'v2';
+const MY_SEED_VERSION = 'v3';
 
 export async function seedPostgres(): Promise<void> {
   const db = await rawPostgres();
