@@ -43,6 +43,7 @@ export function csvRows(columns: readonly { readonly type: FieldType }[], escape
 
 /** The result as a CSV body with a header row; `done` gets the bytes sent and how it ended. */
 export function csvBody(result: ResultStream, escapeFormulas: boolean,
-  done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary) => void = () => undefined): ReadableStream<Uint8Array> {
-  return streamBody(result, { open: csvHeader(result.columns), rows: csvRows(result.columns, escapeFormulas), close: () => '' }, done);
+  done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void = () => undefined,
+  breakOff?: () => boolean): ReadableStream<Uint8Array> {
+  return streamBody(result, { open: csvHeader(result.columns), rows: csvRows(result.columns, escapeFormulas), close: () => '' }, done, breakOff);
 }

@@ -11,7 +11,7 @@ import { HISTORY_DAYS, type UsageReport } from '../observability/usage.ts';
 import type { SharedUsage } from '../observability/shared-usage.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvBody } from './csv.ts';
-import { streamBody, type StreamOutcome } from '../web/stream-body.ts';
+import { connectionBreaker, streamBody, type StreamOutcome } from '../web/stream-body.ts';
 import { adminKeyRoutes } from './admin-keys.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { askedNoCache, detailOf, notePrepared, readJsonBody, sendJson, sendText } from '../web/body.ts';
@@ -39,12 +39,13 @@ function escapeFormulas(raw: string | undefined, configured: boolean): boolean {
  * The JSON answer of a result too big to hold, written as it is read: `meta` comes after
  * `rows`, so its row_count and truncated are the truth about what was sent.
  */
-function jsonBody(result: ResultStream, requestId: string, done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary) => void): ReadableStream<Uint8Array> {
+function jsonBody(result: ResultStream, requestId: string, done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void,
+  breakOff: () => boolean): ReadableStream<Uint8Array> {
   return streamBody(result, {
     open: `{"columns":${JSON.stringify(result.columns)},"rows":[`,
     rows: (batch, first) => (first ? '' : ',') + JSON.stringify(batch).slice(1, -1),
     close: (s) => `],"meta":${JSON.stringify({ ...s, cached: result.cached, request_id: requestId })}}`,
-  }, done);
+  }, done, breakOff);
 }
 
 /** `{ dataset?, tenant? }`, each a plain name: it becomes part of a Redis key pattern. */
@@ -142,13 +143,14 @@ export function restRoutes(): Hono<GatewayEnv> {
     if (csv || !known) {
       let finished: (bytes: number) => void = () => undefined;
       detail.bytes = new Promise<number>((resolve) => { finished = resolve; });
-      const done = (bytes: number, outcome: StreamOutcome, summary: ResultSummary): void => {
+      const done = (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown): void => {
         detail.rows = summary.row_count;
         detail.outcome = outcome;
+        if (outcome === 'failed') c.get('gateway').logger.warn({ req_id: c.get('requestId'), err: error }, 'a streamed answer broke off: the connection was cut');
         finished(bytes);
       };
-      if (csv) return respond(c, csvBody(result, escape, done), 200, 'text/csv; charset=utf-8', headers);
-      return respond(c, jsonBody(result, c.get('requestId'), done), 200, 'application/json', { 'X-Cache': headers['X-Cache']! });
+      if (csv) return respond(c, csvBody(result, escape, done, connectionBreaker(c)), 200, 'text/csv; charset=utf-8', headers);
+      return respond(c, jsonBody(result, c.get('requestId'), done, connectionBreaker(c)), 200, 'application/json', { 'X-Cache': headers['X-Cache']! });
     }
     const meta = { ...known, cached: result.cached, request_id: c.get('requestId') };
     // The rows' JSON is written once per cached result, not once per hit.

@@ -4,7 +4,7 @@ import { guard } from '../web/guard.ts';
 import { fromTrustedProxy } from '../web/client-ip.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { endTime, respond, setHeader, startTime } from '../web/frame.ts';
-import { streamBody, type StreamOutcome } from '../web/stream-body.ts';
+import { connectionBreaker, streamBody, type StreamOutcome } from '../web/stream-body.ts';
 import type { Row } from '../sources/types.ts';
 import type { ResultSummary } from '../service/result-stream.ts';
 import { askedNoCache, detailOf, notePrepared, sendText } from '../web/body.ts';
@@ -177,9 +177,10 @@ export function odataRoutes(): Hono<GatewayEnv> {
       // at the end, follows it (OData JSON allows control information after the collection).
       let finished: (bytes: number) => void = () => undefined;
       detail.bytes = new Promise<number>((resolve) => { finished = resolve; });
-      const done = (bytes: number, outcome: StreamOutcome, summary: ResultSummary): void => {
+      const done = (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown): void => {
         detail.rows = summary.row_count;
         detail.outcome = outcome;
+        if (outcome === 'failed') c.get('gateway').logger.warn({ req_id: c.get('requestId'), err: error }, 'a streamed answer broke off: the connection was cut');
         finished(bytes);
       };
       const open = `{"@odata.context":${JSON.stringify(context)}${count === null ? '' : `,"@odata.count":${count}`},"value":[`;
@@ -190,7 +191,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
           const link = nextLink(s);
           return link === null ? ']}' : `],"@odata.nextLink":${JSON.stringify(link)}}`;
         },
-      }, done);
+      }, done, connectionBreaker(c));
       return respond(c, body, 200, contentType, headers);
     }
 

@@ -4,7 +4,7 @@
  * in-database cancellation did not come back.
  */
 import type { ExecRequest, Row, RowStream } from './types.ts';
-import { normaliseRow } from './normalise.ts';
+import { normaliseRowInPlace } from './normalise.ts';
 import type { Source } from '../catalog/types.ts';
 import { TENANT_ID_PATTERN } from '../catalog/types.ts';
 import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
@@ -184,7 +184,7 @@ export async function withDeadline<T>(
 }
 
 /** Rows per batch a stream reads from the database: one round trip (pg) or chunk each. */
-export const STREAM_BATCH = 2000;
+export const STREAM_BATCH = 8000;
 
 /** The request ended from the client's side (it closed the connection) before its answer did. */
 export function clientGone(): GatewayError {
@@ -202,15 +202,18 @@ export interface StreamDriver {
 }
 
 /**
- * A RowStream over an engine's driver: values normalised by the declared types; the time spent
- * waiting on the database bounded by `timeoutMs` in total (past it: interrupt, 504); any
- * failure or early stop discards the connection, a clean end gives it back.
+ * A RowStream over an engine's driver: values normalised by the declared types; each batch
+ * must come within `timeoutMs` (past it: interrupt, 504), as PostgreSQL's statement_timeout
+ * times each fetch, so an export longer than the timeout streams on while the database keeps
+ * up; any failure or early stop discards the connection, a clean end gives it back.
  */
 export function driveStream(source: Source, req: ExecRequest, driver: StreamDriver, mapError: (err: unknown) => GatewayError): RowStream {
-  let waitedMs = 0;
   let state: 'open' | 'ended' | 'cancelled' = 'open';
   // Read through a function: cancel() changes it while next() awaits.
   const cancelled = (): boolean => state === 'cancelled';
+  // One promise per read, not one for the stream's life: every race attaches a reaction to
+  // it, and a long-lived promise would keep every batch ever read reachable through them.
+  let stop: ((v: 'cancelled') => void) | null = null;
   let released = false;
   const finish = (clean: boolean): void => {
     if (released) return;
@@ -222,10 +225,15 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
       for (;;) {
         if (state === 'ended') return null;
         if (state === 'cancelled') throw clientGone();
-        const started = performance.now();
-        const outcome = await withDeadline(source, req.timeoutMs - waitedMs, driver.read(), () => void driver.interrupt(), () => undefined);
-        waitedMs += performance.now() - started;
-        if (cancelled()) throw clientGone();
+        const read = withDeadline(source, req.timeoutMs, driver.read(), () => void driver.interrupt(), () => undefined);
+        // A cancelled read may never settle (a destroyed connection fails no command): don't wait for it.
+        const stopped = new Promise<'cancelled'>((resolve) => (stop = resolve));
+        const outcome = await Promise.race([read, stopped]);
+        stop = null;
+        if (outcome === 'cancelled' || cancelled()) {
+          void read.catch(() => undefined);
+          throw clientGone();
+        }
         if (outcome.fired || 'error' in outcome) {
           state = 'ended';
           finish(false);
@@ -238,12 +246,16 @@ export function driveStream(source: Source, req: ExecRequest, driver: StreamDriv
           finish(true);
           return null;
         }
-        if (raw.length > 0) return raw.map((r) => normaliseRow(r, req.columnTypes));
+        if (raw.length > 0) {
+          for (const r of raw) normaliseRowInPlace(r, req.columnTypes);
+          return raw as Row[];
+        }
       }
     },
     async cancel(): Promise<void> {
       if (state !== 'open') return;
       state = 'cancelled';
+      stop?.('cancelled');
       await driver.interrupt();
       finish(false);
     },

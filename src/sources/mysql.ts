@@ -85,8 +85,14 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
   }
 
   function giveBack(c: mysql.PoolConnection, discard: boolean): void {
-    if (discard) c.destroy();
-    else c.release();
+    if (discard) {
+      c.destroy();
+      // destroy() only half-closes (FIN); a server blocked writing a result to a paused
+      // socket would wait on: reset the socket so its write fails and the thread ends.
+      (c.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+    } else {
+      c.release();
+    }
     inUse--;
     if (inUse === 0 && drained !== undefined) drained();
   }

@@ -22,6 +22,15 @@ export function normaliseRow(values: readonly unknown[], types: readonly FieldTy
   return row;
 }
 
+/**
+ * normaliseRow writing into the driver's own row array (a fresh one per row from every
+ * driver here): no second array per row on a streamed export of millions.
+ */
+export function normaliseRowInPlace(values: unknown[], types: readonly FieldType[]): Row {
+  for (let i = 0; i < values.length; i++) values[i] = normaliseValue(values[i], types[i] ?? 'string');
+  return values as Row;
+}
+
 export function normaliseValue(value: unknown, type: FieldType): JsonValue {
   if (value === null || value === undefined) return null;
   switch (type) {

@@ -177,6 +177,7 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
     let cursor: Cursor<unknown[]> | undefined;
     let inTransaction = false;
     let started: Promise<void> | undefined;
+    let ahead: Promise<unknown[][]> | undefined;
     const start = async (): Promise<void> => {
       await setTimeoutOf(client, req);
       if (source.nativeRls !== null && req.tenant !== null) {
@@ -191,7 +192,10 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
       async read() {
         started ??= start();
         await started;
-        const rows = await cursor!.read(STREAM_BATCH);
+        // One batch ahead: the database fetches the next while this one is sent.
+        const rows = await (ahead ?? cursor!.read(STREAM_BATCH));
+        ahead = rows.length > 0 ? cursor!.read(STREAM_BATCH) : undefined;
+        ahead?.catch(() => undefined); // its failure surfaces on the next read
         if (rows.length > 0) return rows;
         if (inTransaction) {
           inTransaction = false;

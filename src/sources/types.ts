@@ -44,8 +44,8 @@ export interface Executor {
   run(req: ExecRequest): Promise<ExecResult>;
   /**
    * Starts the statement and hands back its rows as they come: a pg cursor, mysql2's row
-   * stream, DuckDB's chunked result. `timeoutMs` bounds the time spent waiting on the
-   * database (summed over the batches); past it, 504 as with `run`. Errors come from `next()`.
+   * stream, DuckDB's chunked result. Each batch must come within `timeoutMs` (the first
+   * holds most of a query's work); past it, 504 as with `run`. Errors come from `next()`.
    */
   stream(req: ExecRequest): Promise<RowStream>;
   /** A trivial query; throws GatewayError `source.unavailable` when it can't. */

@@ -4,6 +4,8 @@
  * stream's pull), so memory stays bounded whatever the result's size. A client that goes
  * away cancels the stream, which stops the statement in the database.
  */
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
 import type { ResultStream, ResultSummary } from '../service/result-stream.ts';
 import type { Row } from '../sources/types.ts';
 
@@ -20,19 +22,36 @@ export interface BodyParts {
 }
 
 /** Rows of `head` per chunk: the same size as a database batch. */
-const SLICE = 2000;
+const SLICE = 8000;
 
-export function streamBody(result: ResultStream, parts: BodyParts, done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary) => void): ReadableStream<Uint8Array> {
+/**
+ * Cuts the connection under a streamed answer (node: destroys the socket), so a body that
+ * broke off after its 200 can never look complete; false where there is no socket (in-process
+ * requests), where the stream's error does it. Left to itself, @hono/node-server would end the
+ * body with an `Error: ...` line and a proper last chunk, and print the stack.
+ */
+export function connectionBreaker(c: Context): () => boolean {
+  return () => {
+    const outgoing = (c.env as HttpBindings | undefined)?.outgoing;
+    if (!outgoing) return false;
+    outgoing.destroy();
+    return true;
+  };
+}
+
+export function streamBody(result: ResultStream, parts: BodyParts,
+  done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void,
+  breakOff: () => boolean = () => false): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let bytes = 0;
   let next = 0; // index into result.head
   let first = true;
   let opened = false;
   let finished = false;
-  const end = (outcome: StreamOutcome): void => {
+  const end = (outcome: StreamOutcome, error?: unknown): void => {
     if (finished) return;
     finished = true;
-    done(bytes, outcome, result.summary());
+    done(bytes, outcome, result.summary(), error);
   };
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): void => {
     if (text === '') return;
@@ -69,8 +88,8 @@ export function streamBody(result: ResultStream, parts: BodyParts, done: (bytes:
       } catch (err) {
         // Headers are sent: the only honest signal left is a body that does not end well
         // (the connection is reset, so the client sees an incomplete response).
-        end('failed');
-        controller.error(err);
+        end('failed', err);
+        if (!breakOff()) controller.error(err);
       }
     },
     async cancel() {

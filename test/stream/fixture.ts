@@ -12,12 +12,41 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { rawMysql, rawPostgres } from '../helpers/seed.ts';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+
+// The same connection settings as test/helpers/services.ts, without vitest (bench/ uses this file too).
+export const PG = {
+  host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432),
+  user: process.env['PGUSER'] ?? 'postgres', password: process.env['PGPASSWORD'] ?? '', database: process.env['PGDATABASE'] ?? 'test',
+};
+const MY = {
+  host: process.env['MYSQL_HOST'] ?? '127.0.0.1', port: Number(process.env['MYSQL_PORT'] ?? 3306),
+  user: process.env['MYSQL_USER'] ?? 'root', password: process.env['MYSQL_PASSWORD'] ?? '', database: process.env['MYSQL_DATABASE'] ?? 'test',
+};
+
+interface Raw {
+  exec(sql: string): Promise<void>;
+  query(sql: string): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+async function rawPostgres(): Promise<Raw> {
+  const c = new pg.Client(PG);
+  await c.connect();
+  return { exec: async (q) => { await c.query(q); }, query: async (q) => (await c.query(q)).rows, close: () => c.end() };
+}
+
+async function rawMysql(): Promise<Raw> {
+  const c = await mysql.createConnection(MY);
+  return { exec: async (q) => { await c.query(q); }, query: async (q) => (await c.query(q))[0] as unknown[], close: () => c.end() };
+}
 
 export const PG_ROWS = { a: 1_000_000, b: 50_000 } as const;
 export const MY_ROWS = { a: 300_000, b: 50_000 } as const;
 export const DUCK_ROWS = { a: 80_000, b: 50_000 } as const;
 const SEED_VERSION = 'v1';
+const MY_SEED_VERSION = 'v3';
 
 export async function seedPostgres(): Promise<void> {
   const db = await rawPostgres();
@@ -45,13 +74,13 @@ export async function seedMysql(): Promise<void> {
   try {
     await db.query("SELECT GET_LOCK('semgate_stream_seed', 600)");
     await db.exec('CREATE TABLE IF NOT EXISTS semgate_stream_seeded (version varchar(16) PRIMARY KEY)');
-    const done = await db.query(`SELECT 1 FROM semgate_stream_seeded WHERE version = '${SEED_VERSION}'`);
+    const done = await db.query(`SELECT 1 FROM semgate_stream_seeded WHERE version = '${MY_SEED_VERSION}'`);
     if (done.length > 0) return;
     await db.exec('DROP TABLE IF EXISTS semgate_stream_items');
     await db.exec('CREATE TABLE semgate_stream_items (id bigint NOT NULL, tenant_id varchar(16) NOT NULL, note varchar(32) NOT NULL, KEY (tenant_id, id))');
     await db.exec(`INSERT INTO semgate_stream_items SELECT seq, 'a', CONCAT('n', seq) FROM seq_1_to_${MY_ROWS.a}`);
     await db.exec(`INSERT INTO semgate_stream_items SELECT seq, 'b', CONCAT('b-', seq) FROM seq_${MY_ROWS.a + 1}_to_${MY_ROWS.a + MY_ROWS.b}`);
-    await db.exec(`INSERT INTO semgate_stream_seeded VALUES ('${SEED_VERSION}')`);
+    await db.exec(`INSERT INTO semgate_stream_seeded VALUES ('${MY_SEED_VERSION}')`);
   } finally {
     await db.query("SELECT RELEASE_LOCK('semgate_stream_seed')").catch(() => undefined);
     await db.close();

@@ -122,11 +122,11 @@ describe.skipIf(!svc.ok)('streamed answers', () => {
         expect(header.headers.get('content-type')).toMatch(/problem\+json/);
         const odata = await fetch(`${server.url}/odata/${dataset}?$select=id,note&$filter=${encodeURIComponent("tenant eq 'b' or startswith(note,'b-')")}`, { headers: { authorization: `Bearer ${KEYS.a}` } });
         expect((await odata.json() as { value: unknown[] }).value).toEqual([]);
-        // The big export of `a` as a whole: not one row of b.
-        const csv = await (await query(KEYS.a, all(dataset, 2_000_000), { accept: 'text/csv' })).text();
+        // A big streamed export of `a`: not one row of b.
+        const csv = await (await query(KEYS.a, all(dataset, 200_000), { accept: 'text/csv' })).text();
         expect(csv).not.toContain(',b,');
         expect(csv).not.toContain('b-');
-        expect(csv.split('\r\n').length - 2).toBe(rows.a);
+        expect(csv.split('\r\n').length - 2).toBe(Math.min(rows.a, 200_000));
       }, 120_000);
 
       it('a small result is still answered whole: row count and truncation up front, and cached', async () => {
