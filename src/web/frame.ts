@@ -36,6 +36,13 @@ export function frame(gateway: Gateway): MiddlewareHandler<GatewayEnv> {
     } finally {
       gateway.release(state);
     }
+    if (c.req.method === 'HEAD' && c.res.body !== null) {
+      // hono answers HEAD by running GET and dropping its body unread: a streamed body would
+      // keep its query's slot, connection and audit line forever. Cancelled here instead,
+      // which stops the statement, releases both and settles the line.
+      await c.res.body.cancel().catch(() => undefined);
+      c.res = new Response(null, c.res);
+    }
     const ms = performance.now() - started;
     if (c.get('complete') !== c.res) {
       headers['Server-Timing'] = serverTiming(c.get('timings'), ms);
