@@ -80,6 +80,20 @@ describe('query strings: + is a space, %2B a plus (issue 14 acceptance)', () => 
   });
 });
 
+describe('REST query strings follow the same rule (hono reads them as forms do)', () => {
+  const restGet = (q: string): Promise<RawResponse> => rawGet(server.url, `/v1/admin/keys?${q}`, authHeaders(KEYS.admin));
+  it('+ in a parameter is a space, %2B a plus, %20 a space', async () => {
+    const plus = await restGet('my+param=1');
+    const pct20 = await restGet('my%20param=1');
+    const pct2b = await restGet('my%2Bparam=1');
+    for (const r of [plus, pct20, pct2b]) expect(r.status).toBe(400);
+    expect(plus.body.detail).toContain("'my param'");
+    expect(pct20.body.detail).toContain("'my param'");
+    expect(pct2b.body.detail).toContain("'my+param'");
+    expect((await restGet('tenant=acme%5Fcorp')).body).toEqual((await restGet('tenant=acme_corp')).body);
+  });
+});
+
 describe('v2-style typed literals read as the v4 literal they mean', () => {
   const lit = (text: string): Literal => {
     const e = parseFilter(text);
