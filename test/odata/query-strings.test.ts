@@ -207,6 +207,19 @@ describe('$filter after $apply names only what the $apply produced, at every dep
     expect(err.message).toMatch(/not one of them|produces/);
   });
 
+  it.each([
+    'filter(revenue gt 100000)',
+    "filter(region eq 'EU' and not(order_count gt 1))",
+    "filter(not(region eq 'EU' or (channel eq 'web' and units ge 2)))",
+  ])('$apply=%s/groupby(...): a metric before aggregation is a 400 naming it, never a filter on the groups', async (step) => {
+    const url = '/odata/orders?$apply=' + encodeURIComponent(`${step}/groupby((region),aggregate(revenue with sum as total))`);
+    const err = expectODataError(await get(url));
+    const name = ['revenue', 'order_count', 'units'].find((m) => step.includes(m))!;
+    expect(err.message).toContain(`metric '${name}'`);
+    expect(err.message).toContain(`position ${step.indexOf(name)}`);
+    expect(err.target).toBe('$apply');
+  });
+
   it('an unknown property after $apply is its own error', async () => {
     const err = expectODataError(await get(`${A}&$filter=${encodeURIComponent("not(nosuch eq 'x')")}`));
     expect(err.message).toContain("'nosuch'");
