@@ -8,7 +8,7 @@
  *   status line, a problem's `"status"`), or the one listed in DOCUMENTED_STATUS;
  * - every `GET /path` the prose names (tables, lists), with a key: 2xx.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,6 +148,35 @@ describe('every curl command in the docs, through the real curl binary', () => {
     });
     if (f.status !== null) expect(status, body.slice(0, 400)).toBe(f.status);
     else expect(status >= 200 && status < 300, `${status}: ${body.slice(0, 400)}`).toBe(true);
+  }, 60_000);
+});
+
+/** ```python blocks that talk to the demo (`localhost:8080`), e.g. generic-odata.md's paging loop. */
+function pythonForms(): { file: string; line: number; code: string }[] {
+  const out: { file: string; line: number; code: string }[] = [];
+  for (const file of markdownFiles()) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/```python\n([\s\S]*?)\n```/g)) {
+      if (m[1]!.includes('localhost:8080')) out.push({ file: path.relative(ROOT, file), line: text.slice(0, m.index).split('\n').length, code: m[1]! });
+    }
+  }
+  return out;
+}
+
+const havePython = (await runShell('python3 -c "import requests"', 'http://127.0.0.1:1')).code === 0;
+if (!havePython) console.warn('\n*** SKIPPING the docs\' Python samples: python3 with requests is not installed ***\n');
+
+describe.skipIf(!havePython)('every Python sample that calls the demo', () => {
+  const forms = pythonForms();
+  it('finds generic-odata.md\'s', () => {
+    expect(forms.map((f) => f.file)).toContain('docs/bi-tools/generic-odata.md');
+  });
+  it.each(forms.map((f) => [`${f.file}:${f.line}`, f] as const))('%s runs as written', async (_name, f) => {
+    const file = path.join(scratch, `sample-${f.line}.py`);
+    writeFileSync(file, localise(f.code, demo.url));
+    const { code, stdout, stderr } = await runShell(`python3 '${file}'`, demo.url);
+    expect(code, stderr.slice(-1000)).toBe(0);
+    expect(stdout.trim()).not.toBe('');
   }, 60_000);
 });
 
