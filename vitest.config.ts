@@ -12,5 +12,7 @@ export default defineConfig({
     // their own logger or audit log.
     env: { LOG_LEVEL: 'silent', SEMGATE_AUDIT_SINK: 'none' },
     reporters: ['default'],
+    // Every gateway response a test receives is checked against the OpenAPI document.
+    setupFiles: ['test/helpers/conformance-setup.ts'],
   },
 });

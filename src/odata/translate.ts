@@ -116,7 +116,16 @@ function applySelection(steps: readonly Transformation[], set: EntitySet, origin
   for (const step of steps) {
     if (grouped) unsupported('$apply', step.pos, 'a transformation after groupby/aggregate');
     if (step.kind === 'filter') {
-      const ctx = { names, option: '$apply', origins };
+      // Before aggregation a filter sees rows: a metric has no value there (the planner would
+      // apply it after aggregation, to the groups, which is another question), so it is a 400.
+      const rows: Names = (name, pos) => {
+        const named = names(name, pos);
+        if (named.prop.kind === 'metric') {
+          throw badQuery('odata_unsupported', `$apply: filter() before groupby/aggregate names the metric '${name}' (at position ${pos}), which has no value before aggregation; filter the aggregated value with $filter after the $apply instead.`, { field: '$apply' });
+        }
+        return named;
+      };
+      const ctx = { names: rows, option: '$apply', origins };
       sel.filters.push(translateFilter(step.expr, ctx, `filters[${sel.filters.length}]`));
     } else if (step.kind === 'groupby') {
       group(step.properties, step.then);

@@ -4,6 +4,7 @@
  * reported, and real answers of the demo pass. And /openapi.json passes an external
  * validator (@seriousme/openapi-schema-validator) as served over HTTP.
  */
+import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,31 @@ describe('the conformance check', () => {
     const doc = (await demo.req('GET', '/openapi.json', { key: 'sk_demo_acme' })).body;
     expect(Object.keys(doc.paths['/odata'].get.responses)).toContain('200');
     expect(Object.keys(doc.paths['/odata'].get.responses).filter((s) => s.startsWith('3'))).toEqual([]);
+  });
+});
+
+describe('the suite-wide check (vitest setupFiles: test/helpers/conformance-setup.ts)', () => {
+  it('is active: fetch of an answer that breaks the document fails, one that keeps it passes', async () => {
+    const fake = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'r1' });
+      res.end('{}');
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const port = (fake.address() as { port: number }).port;
+    try {
+      await expect(fetch(`http://127.0.0.1:${port}/nowhere`)).rejects.toThrow(/OpenAPI conformance: .*not in the OpenAPI document/);
+      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow(/OpenAPI conformance: .*(Server-Timing|schema)/i);
+    } finally {
+      fake.close();
+    }
+    expect((await fetch(`${demo.url}/health`)).status).toBe(200);
+  });
+
+  it('is active for in-process requests: createApp(gateway).request is checked', async () => {
+    const { createApp } = await import('../../src/app.ts');
+    const app = createApp(demo.server.gateway);
+    expect((await app.request('/health')).status).toBe(200);
+    expect((await app.request('/v1/datasets', { headers: { Authorization: 'Bearer sk_demo_acme' } })).status).toBe(200);
   });
 });
 

@@ -80,6 +80,20 @@ describe('query strings: + is a space, %2B a plus (issue 14 acceptance)', () => 
   });
 });
 
+describe('REST query strings follow the same rule (hono reads them as forms do)', () => {
+  const restGet = (q: string): Promise<RawResponse> => rawGet(server.url, `/v1/admin/keys?${q}`, authHeaders(KEYS.admin));
+  it('+ in a parameter is a space, %2B a plus, %20 a space', async () => {
+    const plus = await restGet('my+param=1');
+    const pct20 = await restGet('my%20param=1');
+    const pct2b = await restGet('my%2Bparam=1');
+    for (const r of [plus, pct20, pct2b]) expect(r.status).toBe(400);
+    expect(plus.body.detail).toContain("'my param'");
+    expect(pct20.body.detail).toContain("'my param'");
+    expect(pct2b.body.detail).toContain("'my+param'");
+    expect((await restGet('tenant=acme%5Fcorp')).body).toEqual((await restGet('tenant=acme_corp')).body);
+  });
+});
+
 describe('v2-style typed literals read as the v4 literal they mean', () => {
   const lit = (text: string): Literal => {
     const e = parseFilter(text);
@@ -191,6 +205,19 @@ describe('$filter after $apply names only what the $apply produced, at every dep
     expect(err.message).toContain(`'${name}'`);
     expect(err.message).toContain(`position ${filter.indexOf(name)}`);
     expect(err.message).toMatch(/not one of them|produces/);
+  });
+
+  it.each([
+    'filter(revenue gt 100000)',
+    "filter(region eq 'EU' and not(order_count gt 1))",
+    "filter(not(region eq 'EU' or (channel eq 'web' and units ge 2)))",
+  ])('$apply=%s/groupby(...): a metric before aggregation is a 400 naming it, never a filter on the groups', async (step) => {
+    const url = '/odata/orders?$apply=' + encodeURIComponent(`${step}/groupby((region),aggregate(revenue with sum as total))`);
+    const err = expectODataError(await get(url));
+    const name = ['revenue', 'order_count', 'units'].find((m) => step.includes(m))!;
+    expect(err.message).toContain(`metric '${name}'`);
+    expect(err.message).toContain(`position ${step.indexOf(name)}`);
+    expect(err.target).toBe('$apply');
   });
 
   it('an unknown property after $apply is its own error', async () => {
