@@ -179,11 +179,14 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
     let started: Promise<void> | undefined;
     let ahead: Promise<unknown[][]> | undefined;
     const start = async (): Promise<void> => {
-      await setTimeoutOf(client, req);
+      // pg-cursor keeps its portal open between reads, and statement_timeout counts that
+      // time too: an export read slowly by its client would be cut after its 200. Off for
+      // this transaction (SET LOCAL); driveStream cancels a batch that takes too long instead.
+      await client.query('BEGIN');
+      inTransaction = true;
+      await client.query('SET LOCAL statement_timeout = 0');
       if (source.nativeRls !== null && req.tenant !== null) {
         assertTenantId(req.tenant);
-        await client.query('BEGIN');
-        inTransaction = true;
         await client.query('SELECT set_config($1, $2, true)', [source.nativeRls.setting, req.tenant]);
       }
       cursor = client.query(new Cursor<unknown[]>(req.sql, [...req.parameters], { rowMode: 'array', types: typeParsers }));
