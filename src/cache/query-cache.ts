@@ -1,8 +1,9 @@
-import { untilOrAfter } from '../timing.ts';
 import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { GatewayError } from '../errors.ts';
 import type { Row } from '../sources/types.ts';
+import { untilOrAfter } from '../timing.ts';
 
 /** What is cached of a result: its rows and whether they were cut by the limit. */
 export interface CachedRows {
@@ -100,7 +101,16 @@ export class QueryCache {
       if (local) return { value: local.value, hit: true };
       const shared = this.inflight.get(key);
       if (shared) {
-        const value = await shared;
+        let value: CachedRows | null;
+        try {
+          value = await shared;
+        } catch (err) {
+          // The run we waited for stopped because its own client left: that is not our
+          // answer. Run our own (the failed entry is gone, or is removed here).
+          if (!(err instanceof GatewayError && err.code === 'http.client_closed')) throw err;
+          if (this.inflight.get(key) === shared) this.inflight.delete(key);
+          return this.getOrStream(key, ttlSeconds, scope, open, bypassRead);
+        }
         if (value !== null) return { value, hit: false };
         return this.getOrStream(key, 0, scope, open); // too big to share: a run of our own
       }
