@@ -89,14 +89,23 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): Promise<void
   void bytes.then((b) => setImmediate(() => void record(b)), () => void record(null));
   const body = c.res.body;
   if (body !== null) {
+    // Pulled through one chunk at a time (no read-ahead: a cancel reaches the query at once);
+    // the end of the body waits for the line.
+    const reader = body.getReader();
     let sent = 0;
-    const held = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        sent += chunk.byteLength;
-        controller.enqueue(chunk);
+    const held = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) {
+          await record(sent);
+          controller.close();
+          return;
+        }
+        sent += value.byteLength;
+        controller.enqueue(value);
       },
-      flush: () => record(sent),
-    }));
+      cancel: (reason) => reader.cancel(reason),
+    }, { highWaterMark: 0 });
     c.res = new Response(held, { status: c.res.status, headers: c.res.headers });
   }
   return null;
