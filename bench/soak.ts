@@ -152,6 +152,8 @@ try {
     (Math.max(...samples, rssEnd) / MB).toFixed(1), `${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)}%`,
     readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   ]]);
+  // The trend, one sample a minute (every 12th of the 5 s samples): steady, or still climbing?
+  console.log(`\nRSS MB each minute: ${samples.filter((_, i) => i % 12 === 0).concat(rssEnd).map((b) => (b / MB).toFixed(0)).join(' -> ')}`);
   if (wrongSamples.length > 0) console.log(`\nfirst wrong answers: ${wrongSamples.join('; ')}`);
   console.log(`\ntargets: 0 errors on valid requests (${wrongValid === 0 ? 'met' : 'NOT met'}), RSS growth under 10% (${rssEnd < rssStart * 1.1 ? 'met' : 'NOT met'})`);
 } finally {

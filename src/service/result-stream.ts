@@ -132,16 +132,8 @@ export class ResultStream {
     }
   }
 
-  /** Whether the answer was stopped before its end (a cancelled stream). */
-  get cancelled(): boolean {
-    return this.#cancelled;
-  }
-
-  #cancelled = false;
-
-  /** close(), remembered as a cancellation when rows were still coming. */
+  /** The client went away: the same as close(). */
   async cancel(): Promise<void> {
-    if (this.#rows !== null) this.#cancelled = true;
     await this.close();
   }
 }

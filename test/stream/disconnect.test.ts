@@ -88,7 +88,7 @@ function post(body: unknown, requestId: string, signal: AbortSignal, accept = 'a
 
 const ENGINES = [
   { engine: 'PostgreSQL', slow: 'slow_pg', items: 'items_pg', count: running.pg, slowText: 'pg_sleep(30)', itemsText: 'semgate_stream' },
-  { engine: 'MariaDB', slow: 'slow_my', items: 'items_my', count: running.my, slowText: 'SLEEP(30)', itemsText: 'semgate_stream_items' },
+  { engine: 'MariaDB', slow: 'slow_my', items: 'wide_my', count: running.my, slowText: 'SLEEP(30)', itemsText: 'semgate_stream_items' },
 ] as const;
 
 describe.skipIf(!svc.ok)('a client that disconnects', () => {

@@ -111,7 +111,8 @@ export interface StreamConfigOptions {
 }
 
 /**
- * A config dir: datasets `items_pg`, `items_my`, `items_duck` (rows), `slow_pg` / `slow_my`
+ * A config dir: datasets `items_pg`, `items_my`, `items_duck` (rows), `wide_my` (MariaDB rows 30 times
+ * wider: a result far bigger than the socket buffers, so the server is still sending), `slow_pg` / `slow_my`
  * (a statement that sleeps 30 s before its first row), `cells` (CSV cells, DuckDB).
  */
 export function writeStreamConfig(opts: StreamConfigOptions = {}): string {
@@ -150,7 +151,18 @@ ${limits}${DIMS}`;
     table: semgate_stream_items
     rls: { tenant_column: tenant_id }
     cache: { ttl: ${ttl} }
-${limits}${DIMS}  - name: slow_my
+${limits}${DIMS}  - name: wide_my
+    source: my
+    table: semgate_stream_items
+    rls: { tenant_column: tenant_id }
+    cache: { ttl: 0 }
+${limits}    dimensions:
+      - { name: id, type: number }
+      - { name: tenant, type: string, expr: tenant_id }
+      - { name: note, type: string, expr: "REPEAT(note, 30)" }
+    metrics:
+      - { name: n, type: integer, expr: "COUNT(*)" }
+  - name: slow_my
     source: my
     sql: "SELECT i.* FROM semgate_stream_items i WHERE i.tenant_id = {tenant_id} AND i.id < 10 AND SLEEP(30) = 0"
     rls: { tenant_column: tenant_id }
