@@ -80,34 +80,12 @@ export function observeRequest(c: Context<GatewayEnv>, ms: number): Promise<void
     event.bytes = bytes;
     return gateway.audit.record(event);
   }
-  // A streamed body's size is known when the stream ends. Recorded once: when the body
-  // has passed through (its last chunk waits for the line), or when the handler's size
-  // promise settles first (a body the client abandoned).
-  let recorded: Promise<void> | null = null;
-  // Its rows and outcome (`aborted` when the client left) are known by then too.
-  const record = (b: number | null): Promise<void> => (recorded ??= gateway.audit.record({ ...event, bytes: b, rows: d.rows ?? null, outcome: d.outcome ?? event.outcome }));
-  void bytes.then((b) => setImmediate(() => void record(b)), () => void record(null));
-  const body = c.res.body;
-  if (body !== null) {
-    // Pulled through one chunk at a time (no read-ahead: a cancel reaches the query at once);
-    // the end of the body waits for the line.
-    const reader = body.getReader();
-    let sent = 0;
-    const held = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const { done, value } = await reader.read();
-        if (done) {
-          await record(sent);
-          controller.close();
-          return;
-        }
-        sent += value.byteLength;
-        controller.enqueue(value);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    }, { highWaterMark: 0 });
-    c.res = new Response(held, { status: c.res.status, headers: c.res.headers });
-  }
+  // A streamed body's size, rows and outcome (`aborted` when the client left) are known when
+  // its stream ends: the line is recorded then, after the last byte (unlike a whole answer,
+  // whose line is durable before it is sent). Holding the body's end for the line changed
+  // when a client's disconnect reached the stream, so it is not done.
+  void bytes.then((b) => gateway.audit.record({ ...event, bytes: b, rows: d.rows ?? null, outcome: d.outcome ?? event.outcome }),
+    () => gateway.audit.record(event));
   return null;
 }
 

@@ -44,7 +44,7 @@ async function rawMysql(): Promise<Raw> {
 
 export const PG_ROWS = { a: 1_000_000, b: 50_000 } as const;
 export const MY_ROWS = { a: 300_000, b: 50_000 } as const;
-export const DUCK_ROWS = { a: 80_000, b: 50_000 } as const;
+export const DUCK_ROWS = { a: 400_000, b: 50_000 } as const;
 const SEED_VERSION = 'v1';
 const MY_SEED_VERSION = 'v3';
 
