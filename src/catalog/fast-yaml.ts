@@ -47,17 +47,105 @@ function replaced(text: string, env: NodeJS.ProcessEnv): string | null {
   return ok ? out : null;
 }
 
-/** Items of the `api_keys:` list parsed at a time: their garbage dies young (peak RSS halves). */
+/** Items of the `api_keys:` list parsed by js-yaml at a time: their garbage dies young (peak RSS halves). */
 const CHUNK_ITEMS = 2000;
 
 /**
- * The file as plain data, its `api_keys:` block list parsed a few thousand items at a time.
- * An alias to an anchor in another chunk fails to parse, and the caller falls back.
+ * One line of the shape provisioning tools generate: `- field: value` (an item's first line)
+ * or `field: value`, the value a double- or single-quoted string without escapes, or a plain
+ * word, then at most a comment. Printable ASCII only (js-yaml refuses some other characters).
+ * Groups: indent, dash, field, "double", 'single', plain.
  */
-function parseInChunks(text: string, file: string): unknown {
+const FIELD_LINE = /( *)(- )?([a-z_]+): (?:"([ !#-[\]-~]*)"|'([ -&(-~]*)'|([A-Za-z_][A-Za-z0-9_./-]*))(?: +(?:#[ -~]*)?)?(?:\n|$)/y;
+/** A blank line, or one that holds only a comment. */
+const EMPTY_LINE = / *(?:#[ -~]*)?(?:\n|$)/y;
+
+/** What js-yaml's core schema makes of a plain word that FIELD_LINE accepts; undefined: leave it to js-yaml. */
+function plainValue(word: string): string | boolean | undefined {
+  switch (word) {
+    case 'true': case 'True': case 'TRUE': return true;
+    case 'false': case 'False': case 'FALSE': return false;
+    case 'null': case 'Null': case 'NULL': return undefined;
+    default: return word; // a word starting with a letter is no number, `.inf` or `.nan`
+  }
+}
+
+/**
+ * The items of an `api_keys:` block list (text[from, to), items at `indent`): lines of the
+ * generated shape are read here into the plain objects js-yaml would make, an item with any
+ * other line is handed to js-yaml with its neighbours of the same kind. Throws where js-yaml
+ * throws (the caller then reads the file the slow way).
+ */
+export function parseKeyItems(text: string, from: number, to: number, indent: string, file: string): unknown[] {
+  const items: unknown[] = [];
+  const itemStart = `\n${indent}- `;
+  const fieldIndent = indent.length + 2;
+  let oddFrom = -1; // start of the pending run of items for js-yaml
+  let oddCount = 0;
+  const flush = (until: number): void => {
+    if (oddFrom < 0) return;
+    const chunk = load(`api_keys:\n${text.slice(oddFrom, until)}\n`, { schema: SCHEMA, filename: file }) as { api_keys?: unknown } | null;
+    const got = chunk?.api_keys;
+    if (got !== null && got !== undefined && !Array.isArray(got)) throw new Error('unexpected shape');
+    if (got) for (const item of got) items.push(item);
+    oddFrom = -1;
+    oddCount = 0;
+  };
+  let pos = from;
+  let item: Record<string, unknown> | null = null; // the item being read here, while its lines fit
+  let itemFrom = from;
+  const done = (): void => {
+    if (item === null) return;
+    flush(itemFrom);
+    items.push(item);
+    item = null;
+  };
+  while (pos < to) {
+    const lineStart = pos;
+    EMPTY_LINE.lastIndex = pos;
+    if (EMPTY_LINE.test(text) && EMPTY_LINE.lastIndex > pos) {
+      pos = EMPTY_LINE.lastIndex;
+      continue;
+    }
+    FIELD_LINE.lastIndex = pos;
+    const m = FIELD_LINE.exec(text);
+    if (m !== null && FIELD_LINE.lastIndex <= to) {
+      const [, spaces, dash, field, dq, sq, plain] = m as unknown as [string, string, string | undefined, string, string | undefined, string | undefined, string | undefined];
+      const value = dq ?? sq ?? plainValue(plain!);
+      const first = dash !== undefined;
+      const fits = first ? spaces.length === indent.length : spaces.length === fieldIndent && item !== null && !Object.hasOwn(item, field);
+      if (value !== undefined && field !== '__proto__' && fits) {
+        if (first) {
+          done();
+          item = {};
+          itemFrom = lineStart;
+        }
+        item![field] = value;
+        pos = FIELD_LINE.lastIndex;
+        continue;
+      }
+    }
+    // Not the generated shape: this item (from its first line, or from this line if it has
+    // none) up to the next item goes to js-yaml, with the odd items just before it.
+    if (oddFrom < 0) oddFrom = item !== null ? itemFrom : lineStart;
+    item = null;
+    oddCount++;
+    const next = text.indexOf(itemStart, lineStart);
+    pos = next < 0 || next >= to ? to : next + 1;
+    if (oddCount >= CHUNK_ITEMS) flush(pos);
+  }
+  done();
+  flush(to);
+  return items;
+}
+
+/**
+ * The file as plain data, its `api_keys:` block list read by parseKeyItems.
+ */
+function parseFast(text: string, file: string): unknown {
   const start = /^api_keys:[ \t]*(?:#.*)?$/m.exec(text);
   if (!start) return load(text, { schema: SCHEMA, filename: file });
-  const from = start.index + start[0].length + 1;
+  const from = Math.min(text.length, start.index + start[0].length + 1);
   // The block ends at the next top-level key (a line starting with neither space, `#` nor `-`).
   const next = /^[^\s#-]/m.exec(text.slice(from));
   const to = next ? from + next.index : text.length;
@@ -65,27 +153,7 @@ function parseInChunks(text: string, file: string): unknown {
   const rest = /\S/.test(restText.replace(/#.*$/gm, '')) ? load(restText, { schema: SCHEMA, filename: file }) ?? {} : {};
   if (typeof rest !== 'object' || Array.isArray(rest) || 'api_keys' in rest) throw new Error('unexpected shape');
   const indent = /^( *)- /m.exec(text.slice(from, to))?.[1] ?? '';
-  const itemStart = `\n${indent}- `;
-  const keys: unknown[] = [];
-  let at = from - 1; // the newline before the block
-  while (at < to - 1) {
-    let end = at;
-    for (let n = 0; n < CHUNK_ITEMS; n++) {
-      const found = text.indexOf(itemStart, end + 1);
-      if (found < 0 || found >= to - 1) {
-        end = to - 1;
-        break;
-      }
-      end = found;
-    }
-    if (end <= at) end = to - 1;
-    const chunk = load(`api_keys:${text.slice(at, end)}\n`, { schema: SCHEMA, filename: file }) as { api_keys?: unknown } | null;
-    const items = chunk?.api_keys;
-    if (items !== null && items !== undefined && !Array.isArray(items)) throw new Error('unexpected shape');
-    if (items) for (const item of items) keys.push(item);
-    at = end;
-  }
-  return { ...rest, api_keys: keys };
+  return { ...rest, api_keys: parseKeyItems(text, from, to, indent, file) };
 }
 
 /**
@@ -97,7 +165,7 @@ export function readFast(kind: ConfigFileKind, file: string, text: string, env: 
   if (text.length < FAST_PATH_BYTES) return null;
   let data: unknown;
   try {
-    data = parseInChunks(text, file);
+    data = parseFast(text, file);
   } catch {
     return null;
   }
