@@ -76,18 +76,20 @@ function plainValue(word: string): string | boolean | undefined {
  * other line is handed to js-yaml with its neighbours of the same kind. Throws where js-yaml
  * throws (the caller then reads the file the slow way).
  */
-export function parseKeyItems(text: string, from: number, to: number, indent: string, file: string): unknown[] {
+export function parseKeyItems(text: string, from: number, to: number, indent: string, file: string): unknown[] | null {
   const items: unknown[] = [];
   const itemStart = `\n${indent}- `;
   const fieldIndent = indent.length + 2;
   let oddFrom = -1; // start of the pending run of items for js-yaml
   let oddCount = 0;
+  let list = false; // an empty block is null, as in js-yaml
   const flush = (until: number): void => {
     if (oddFrom < 0) return;
     const chunk = load(`api_keys:\n${text.slice(oddFrom, until)}\n`, { schema: SCHEMA, filename: file }) as { api_keys?: unknown } | null;
     const got = chunk?.api_keys;
-    if (got !== null && got !== undefined && !Array.isArray(got)) throw new Error('unexpected shape');
+    if ((got !== null && got !== undefined && !Array.isArray(got)) || Object.keys(chunk ?? {}).length !== 1) throw new Error('unexpected shape');
     if (got) for (const item of got) items.push(item);
+    if (got) list = true;
     oddFrom = -1;
     oddCount = 0;
   };
@@ -98,6 +100,7 @@ export function parseKeyItems(text: string, from: number, to: number, indent: st
     if (item === null) return;
     flush(itemFrom);
     items.push(item);
+    list = true;
     item = null;
   };
   while (pos < to) {
@@ -136,19 +139,21 @@ export function parseKeyItems(text: string, from: number, to: number, indent: st
   }
   done();
   flush(to);
-  return items;
+  return list ? items : null;
 }
 
 /**
  * The file as plain data, its `api_keys:` block list read by parseKeyItems.
  */
-function parseFast(text: string, file: string): unknown {
+export function parseFast(text: string, file: string): unknown {
   const start = /^api_keys:[ \t]*(?:#.*)?$/m.exec(text);
   if (!start) return load(text, { schema: SCHEMA, filename: file });
   const from = Math.min(text.length, start.index + start[0].length + 1);
   // The block ends at the next top-level key (a line starting with neither space, `#` nor `-`).
-  const next = /^[^\s#-]/m.exec(text.slice(from));
-  const to = next ? from + next.index : text.length;
+  const topLevel = /[\n\r][^\s#-]/g;
+  topLevel.lastIndex = Math.max(0, from - 1);
+  const next = topLevel.exec(text);
+  const to = next ? next.index + 1 : text.length;
   const restText = `${text.slice(0, start.index)}${text.slice(to)}`;
   const rest = /\S/.test(restText.replace(/#.*$/gm, '')) ? load(restText, { schema: SCHEMA, filename: file }) ?? {} : {};
   if (typeof rest !== 'object' || Array.isArray(rest) || 'api_keys' in rest) throw new Error('unexpected shape');
