@@ -21,7 +21,8 @@ const POSITION_BITS = 2 ** 21;
  */
 export function sortDigests(digests: Buffer, n: number): Uint32Array {
   const order = new Uint32Array(n);
-  const cmp = (a: number, b: number): number => digests.compare(digests, a * DIGEST, (a + 1) * DIGEST, b * DIGEST, (b + 1) * DIGEST) || a - b;
+  // `source.compare(target, tStart, tEnd, sStart, sEnd)` orders the source range against the target's.
+  const cmp = (a: number, b: number): number => digests.compare(digests, b * DIGEST, (b + 1) * DIGEST, a * DIGEST, (a + 1) * DIGEST) || a - b;
   if (n >= POSITION_BITS) {
     for (let i = 0; i < n; i++) order[i] = i;
     return order.sort(cmp);
