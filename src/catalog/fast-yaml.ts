@@ -19,24 +19,37 @@ export const FAST_PATH_BYTES = 512 * 1024;
 
 const SCHEMA = CORE_SCHEMA.withTags(mergeTag);
 
-/** Replaces `${VAR}` in every string in place; false at the first reference that cannot be. */
+/**
+ * Replaces `${VAR}` in every string in place; false at the first reference that cannot be.
+ * `path` is one stack pushed and popped on the way down (no array or closure per entry of a
+ * large list).
+ */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[], touched: InterpolatedPaths): boolean {
   if (value === null || typeof value !== 'object') return true;
   const holder = value as Record<string | number, unknown>;
-  const keys: (string | number)[] = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
-  for (const k of keys) {
-    const v = holder[k];
-    if (typeof v === 'string') {
-      if (!v.includes('${')) continue;
-      const out = replaced(v, env);
-      if (out === null) return false;
-      holder[k] = out;
-      touched.add(pointerOf([...path, k]));
-    } else if (!interpolate(v, env, [...path, k], touched)) {
-      return false;
-    }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!interpolateAt(holder, i, env, path, touched)) return false;
+  } else {
+    for (const k of Object.keys(value)) if (!interpolateAt(holder, k, env, path, touched)) return false;
   }
   return true;
+}
+
+function interpolateAt(holder: Record<string | number, unknown>, k: string | number, env: NodeJS.ProcessEnv, path: (string | number)[], touched: InterpolatedPaths): boolean {
+  const v = holder[k];
+  if (typeof v === 'string') {
+    if (!v.includes('${')) return true;
+    const out = replaced(v, env);
+    if (out === null) return false;
+    holder[k] = out;
+    touched.add(pointerOf([...path, k]));
+    return true;
+  }
+  if (v === null || typeof v !== 'object') return true;
+  path.push(k);
+  const ok = interpolate(v, env, path, touched);
+  path.pop();
+  return ok;
 }
 
 function replaced(text: string, env: NodeJS.ProcessEnv): string | null {

@@ -119,4 +119,12 @@ describe('a mistake in a large generated api-keys.yaml', () => {
     expect(keys.at(3000)).toMatchObject({ tenant: 'f1', role: 'viewer', id: `k_${sha('flow').slice(0, 12)}` });
     expect(keys.at(3001)).toMatchObject({ tenant: `t${5000 % 50}`, id: `k_${sha('key-5000').slice(0, 12)}` });
   });
+
+  it('${VAR} in generated lines is replaced, and read as the boolean the schema wants', async () => {
+    const text = big([`  - key_hash: "sha256:${sha('env')}"`, '    tenant: "${ENV_TENANT}"', '    role: analyst', '    enabled: ${KEY_ON}']);
+    expect(readFast('apiKeys', 'api-keys.yaml', text, { ENV_TENANT: 'e1', KEY_ON: 'false' })).not.toBeNull();
+    const r = await loadFiles({ apiKeys: text }, { ENV_TENANT: 'e1', KEY_ON: 'false' });
+    expect(errorsOf(r.issues), listIssues(r.issues)).toEqual([]);
+    expect(r.catalog!.apiKeys.at(3000)).toMatchObject({ tenant: 'e1', enabled: false });
+  });
 });
