@@ -1,9 +1,12 @@
 /**
  * A fast path for large api-keys.yaml files (thousands of generated `key_hash` entries).
  * The `yaml` library keeps a document with positions for every node and its parser grows
- * worse than linearly with a long list: 100,000 keys took 10 s and over 800 MB. Here
- * js-yaml (YAML 1.2 core schema with merge keys, as `yaml` reads these files) turns the text
- * into plain data in about a second, and the same interpolation and JSON Schema run over it.
+ * worse than linearly with a long list: 100,000 keys took 10 s and over 800 MB. Here the
+ * `api_keys:` list is read line by line where its lines have the shape tooling generates
+ * (`- key_hash: "sha256:..."`, `tenant: t1`, `role: analyst`: simple scalars, comments),
+ * into the plain data js-yaml (YAML 1.2 core schema with merge keys, as `yaml` reads these
+ * files) would make; any other entry, and the rest of the file, is read by js-yaml. The same
+ * interpolation and JSON Schema then run over the data.
  * Only a file that passes everything without one finding is taken this way: at the first
  * finding the caller reads the file again the slow way, so every message keeps its exact
  * line and column. Correct files are fast; incorrect ones are reported exactly as before.
