@@ -11,6 +11,36 @@ const DIGEST = 32;
 /** `k_` + 12 hex digits: the first 6 bytes of the digest. */
 const ID_BYTES = 6;
 
+/** File positions below this fit beside a 32-bit digest prefix in a double (2^32 * 2^21 < 2^53). */
+const POSITION_BITS = 2 ** 21;
+
+/**
+ * The order of the `n` digests in `digests` (32 bytes each): by digest, then by position.
+ * A numeric sort of (first 4 bytes, position) packed in doubles, then the rare runs that share
+ * their first 4 bytes by the whole digest: several times faster than sorting hex strings.
+ */
+export function sortDigests(digests: Buffer, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  // `source.compare(target, tStart, tEnd, sStart, sEnd)` orders the source range against the target's.
+  const cmp = (a: number, b: number): number => digests.compare(digests, b * DIGEST, (b + 1) * DIGEST, a * DIGEST, (a + 1) * DIGEST) || a - b;
+  if (n >= POSITION_BITS) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order.sort(cmp);
+  }
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = digests.readUInt32BE(i * DIGEST) * POSITION_BITS + i;
+  packed.sort();
+  for (let i = 0; i < n; i++) order[i] = packed[i]! % POSITION_BITS;
+  for (let i = 0; i < n;) {
+    const prefix = Math.floor(packed[i]! / POSITION_BITS);
+    let j = i + 1;
+    while (j < n && Math.floor(packed[j]! / POSITION_BITS) === prefix) j++;
+    if (j - i > 1) order.subarray(i, j).sort(cmp);
+    i = j;
+  }
+  return order;
+}
+
 /**
  * The keys of api-keys.yaml in a compact form: every SHA-256 digest in one Buffer sorted
  * for binary search, and the settings keys share kept once ("profiles"). 100,000 keys as
@@ -36,38 +66,37 @@ export class KeyTable implements Iterable<ApiKey> {
     const profiles: Profile[] = [];
     const profileInFile = new Uint32Array(n);
     const descriptions = new Map<number, string>();
-    entries.forEach((e, i) => {
+    for (let i = 0; i < n; i++) {
+      const e = entries[i]!;
       e.hash.copy(inFile, i * DIGEST);
-      const p: Profile = {
-        tenant: e.tenant, role: e.role, rateLimit: e.rateLimit, expiresAt: e.expiresAt,
-        allowedDatasets: e.allowedDatasets, enabled: e.enabled, explain: e.explain, plaintext: e.plaintext,
-      };
-      const id = JSON.stringify([p.tenant, p.role, p.rateLimit, p.expiresAt?.getTime() ?? null, p.allowedDatasets, p.enabled, p.explain, p.plaintext]);
+      // Most keys of a large file set only tenant and role: a short id, and no object per key.
+      const id = e.rateLimit === null && e.expiresAt === null && e.allowedDatasets === null && e.enabled && !e.explain && !e.plaintext
+        ? `s${e.tenant ?? '\u0001'}\u0000${e.role}`
+        : JSON.stringify([e.tenant, e.role, e.rateLimit, e.expiresAt?.getTime() ?? null, e.allowedDatasets, e.enabled, e.explain, e.plaintext]);
       let pi = profileIds.get(id);
       if (pi === undefined) {
         pi = profiles.length;
-        profiles.push(Object.freeze({ ...p, allowedDatasets: p.allowedDatasets ? Object.freeze([...p.allowedDatasets]) : null }));
+        profiles.push(Object.freeze({
+          tenant: e.tenant, role: e.role, rateLimit: e.rateLimit, expiresAt: e.expiresAt,
+          allowedDatasets: e.allowedDatasets ? Object.freeze([...e.allowedDatasets]) : null, enabled: e.enabled, explain: e.explain, plaintext: e.plaintext,
+        }));
         profileIds.set(id, pi);
       }
       profileInFile[i] = pi;
       if (e.description !== undefined) descriptions.set(i, e.description);
-    });
-    // The default sort of hex strings (with the file position appended) is several times
-    // faster than any comparator over Buffer ranges.
-    const width = String(n).length;
-    const keys = Array.from({ length: n }, (_, i) => inFile.toString('hex', i * DIGEST, (i + 1) * DIGEST) + String(i).padStart(width, '0'));
-    keys.sort();
-    const order = keys.map((k) => Number(k.slice(DIGEST * 2)));
+    }
+    const order = sortDigests(inFile, n);
     this.#digests = Buffer.allocUnsafe(n * DIGEST);
     this.#fileIndex = new Uint32Array(n);
     this.#sortedIndex = new Uint32Array(n);
     this.#profileOf = new Uint32Array(n);
-    order.forEach((fileAt, sortedAt) => {
+    for (let sortedAt = 0; sortedAt < n; sortedAt++) {
+      const fileAt = order[sortedAt]!;
       inFile.copy(this.#digests, sortedAt * DIGEST, fileAt * DIGEST, (fileAt + 1) * DIGEST);
       this.#fileIndex[sortedAt] = fileAt;
       this.#sortedIndex[fileAt] = sortedAt;
       this.#profileOf[sortedAt] = profileInFile[fileAt]!;
-    });
+    }
     this.#profiles = profiles;
     this.#descriptions = descriptions;
   }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FAST_PATH_BYTES, readFast } from '../../src/catalog/fast-yaml.ts';
-import { KeyTable } from '../../src/catalog/key-table.ts';
+import { KeyTable, sortDigests } from '../../src/catalog/key-table.ts';
 import { errorsOf, expectIssue, listIssues, loadFiles } from './helpers.ts';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -75,5 +75,16 @@ describe('a large api-keys.yaml', () => {
     expect(table.findDigest(createHash('sha256').update('nope').digest())).toBeNull();
     expect(table.findId('k_000000000000')).toBeNull();
     expect(table.list().map((k) => k.tenant).slice(0, 4)).toEqual(['t0', 't1', 't2', 't0']);
+  });
+
+  it('sorts digests by digest, then file position, also when they share their first bytes or repeat', () => {
+    const digests = [
+      'ffffffff' + '00'.repeat(28), 'ffffffff' + '00'.repeat(27) + '01', 'aabbccdd' + '11'.repeat(28), '00000000' + 'ff'.repeat(28),
+      'aabbccdd' + '10'.repeat(28), 'aabbccdd' + '11'.repeat(28), '00000000' + '00'.repeat(28), 'ffffffff' + '00'.repeat(28),
+      ...Array.from({ length: 300 }, (_, i) => sha(`s${i}`)),
+    ];
+    const buf = Buffer.from(digests.join(''), 'hex');
+    const expected = digests.map((d, i) => [d, i] as const).sort(([a, i], [b, j]) => (a < b ? -1 : a > b ? 1 : i - j)).map(([, i]) => i);
+    expect([...sortDigests(buf, digests.length)]).toEqual(expected);
   });
 });
