@@ -43,6 +43,23 @@ export interface AuditStatus {
 }
 
 const RETRIES = [50, 200];
+/** How long one sink write may take before its lines go to the spool instead. */
+const WRITE_TIMEOUT_MS = 2000;
+
+class WriteTimeout extends Error {}
+
+async function writeWithin(write: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WriteTimeout(`the audit sink did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([write, late]);
+  } finally {
+    clearTimeout(timer);
+    write.catch(() => undefined); // a write given up on must not become an unhandled rejection
+  }
+}
 /** While the sink fails, lines go straight to the spool; delivering it is tried this often. */
 const SPOOL_RETRY_MS = 1000;
 
@@ -73,7 +90,7 @@ export class AuditLog {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly sink: AuditSink, private readonly spoolPath: string, private readonly logger: Logger,
-    private readonly opts: { flushMs?: number; batch?: number } = {}) {
+    private readonly opts: { flushMs?: number; batch?: number; writeTimeoutMs?: number } = {}) {
     this.timer = setInterval(() => void this.flush(false), opts.flushMs ?? 250);
     this.timer.unref();
   }
@@ -125,10 +142,14 @@ export class AuditLog {
   private async tryWrite(lines: string[]): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.sink.write(lines);
+        await writeWithin(this.sink.write(lines), this.opts.writeTimeoutMs ?? WRITE_TIMEOUT_MS);
         return true;
       } catch (err) {
         this.lastError = (err as Error).message;
+        // A sink that does not answer (a silent network path) is not waited for again: the
+        // requests waiting on these lines get them from the spool. If the write does land
+        // later, the spool delivers them a second time: lines are at least once, never lost.
+        if (err instanceof WriteTimeout) return false;
         if (attempt >= RETRIES.length) return false;
         await new Promise((r) => setTimeout(r, RETRIES[attempt]));
       }

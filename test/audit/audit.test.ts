@@ -195,4 +195,30 @@ describe.skipIf(!pg.ok)('audit log into PostgreSQL', () => {
     expect(readFileSync(spool, 'utf8')).toBe('');
     await server.close();
   });
+
+  it('a sink that stops answering (a silent network path) does not hold requests: their lines go to the spool', async () => {
+    const spool = path.join(mkdtempSync(path.join(tmpdir(), 'semgate-spool-')), 'spool.jsonl');
+    const logger = pino({ level: 'silent' });
+    const sink = new PostgresSink(catalog.sources.get('auditdb')!, table);
+    const audit = new AuditLog(sink, spool, logger, { writeTimeoutMs: 500 });
+    await audit.init();
+    const event = { ts: new Date().toISOString(), request_id: `stall-${process.pid}`, key_id: null, tenant: null, role: null, client_ip: null,
+      action: 'test', dataset: null, dimensions: [], metrics: [], filter_fields: [], status: 200, rows: null, bytes: null, cache_hit: null, duration_ms: 0 };
+    await audit.record({ ...event, request_id: `before-stall-${process.pid}` }); // the sink's connection is open
+    proxy.stall(); // the connection stays open and nothing comes back
+    try {
+      const started = Date.now();
+      const outcome = await Promise.race([audit.record(event).then(() => 'recorded'), new Promise((r) => setTimeout(() => r('held'), 20_000))]);
+      expect(outcome).toBe('recorded');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(readFileSync(spool, 'utf8')).toContain(event.request_id);
+      expect(audit.status()).toMatchObject({ failing: true });
+    } finally {
+      proxy.unstall();
+    }
+    await audit.flush();
+    const ids = (await rows()).map((r) => (r.line as { request_id: string }).request_id);
+    expect(ids).toContain(event.request_id); // delivered from the spool once the sink answers again
+    await audit.close();
+  }, 60_000);
 });
