@@ -6,17 +6,19 @@
 import { sql } from 'kysely';
 import type { Expr } from './dialects/types.ts';
 
+/** One name, and qualified names (JSON of the parts: no two lists share a key). */
 const ids = new Map<string, Expr>();
+const qualified = new Map<string, Expr>();
 /** Bounded: names come from the catalog and the compiler, plus one schema per tenant. */
 const MAX_IDS = 20_000;
 
 /** `sql.id(...names)`, shared. */
 export function id(...names: string[]): Expr {
-  const key = names.length === 1 ? names[0]! : names.join('\u0000');
-  let e = ids.get(key);
+  const [map, key] = names.length === 1 ? [ids, names[0]!] : [qualified, JSON.stringify(names)];
+  let e = map.get(key);
   if (e === undefined) {
     e = sql.id(...names);
-    if (ids.size < MAX_IDS) ids.set(key, e);
+    if (map.size < MAX_IDS) map.set(key, e);
   }
   return e;
 }
