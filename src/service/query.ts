@@ -67,11 +67,14 @@ export function useSlots(registry: SourceRegistry, slots: ConcurrencyLimits): vo
  * A slot of the plan's tenant and source (src/limits/concurrency.ts), taken before the
  * query runs; the caller releases it when the rows are delivered. Cache hits never get here.
  */
-export function acquireSlot(registry: SourceRegistry, plan: QueryPlan): Promise<Release> {
+export function acquireSlot(registry: SourceRegistry, plan: QueryPlan, signal?: AbortSignal): Promise<Release> {
   const slots = slotsOf.get(registry);
   if (slots === undefined) return Promise.resolve(() => undefined);
   const share = shareOf.get(plan) ?? { tenant: plan.scope.kind === 'tenant' ? plan.scope.tenant : '_unknown', cap: null };
-  return slots.acquire({ source: registry.source(plan.target.source), pool: plan.target.tenant, tenant: share.tenant, tenantCap: share.cap });
+  return slots.acquire({
+    source: registry.source(plan.target.source), pool: plan.target.tenant, tenant: share.tenant, tenantCap: share.cap,
+    ...(signal !== undefined && { signal }),
+  });
 }
 
 /** Compiled SQL of a plan, run on the plan's pool for the plan's tenant, within a slot. */
@@ -171,14 +174,22 @@ export interface StreamOptions {
 async function openResult(registry: SourceRegistry, { plan, compiled }: Prepared, columns: QueryResult['columns'], started: number,
   signal: AbortSignal | undefined): Promise<Filled<ResultStream>> {
   if (signal?.aborted) throw clientGone();
-  // The slot is held while rows come: to the end of a small result, or of the stream.
-  const release = await acquireSlot(registry, plan);
+  // The slot is held while rows come: to the end of a small result, or of the stream. A
+  // client that leaves while it waits for one leaves the line (and runs nothing).
+  const release = await acquireSlot(registry, plan, signal);
   let rows: RowStream;
   try {
+    if (signal?.aborted) throw clientGone();
     rows = await registry.executor(plan.target.source, plan.target.tenant).stream(execRequest(plan, compiled, columns.map((c) => c.type)));
   } catch (err) {
     release();
     throw err;
+  }
+  if (signal?.aborted) {
+    // Gone while the statement started: an 'abort' listener added now would never fire.
+    await rows.cancel();
+    release();
+    throw clientGone();
   }
   const stop = (): void => void rows.cancel();
   signal?.addEventListener('abort', stop, { once: true });

@@ -8,6 +8,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import type { ResultStream, ResultSummary } from '../service/result-stream.ts';
 import type { Row } from '../sources/types.ts';
+import { GatewayError } from '../errors.ts';
 
 /** How a streamed answer ended, for the audit line. */
 export type StreamOutcome = 'ok' | 'aborted' | 'failed';
@@ -88,7 +89,10 @@ export function streamBody(result: ResultStream, parts: BodyParts,
       } catch (err) {
         // Headers are sent: the only honest signal left is a body that does not end well
         // (the connection is reset, so the client sees an incomplete response).
-        end('failed', err);
+        // A read stopped because the client left (its abort cancelled the stream) is an
+        // abort, not a failure of the database.
+        const left = (err instanceof GatewayError && err.code === 'http.client_closed');
+        end(left ? 'aborted' : 'failed', err);
         if (!breakOff()) controller.error(err);
       }
     },
