@@ -9,7 +9,7 @@ import mysql from 'mysql2/promise';
 import type { Source } from '../catalog/types.ts';
 import { GatewayError } from '../errors.ts';
 import {
-  pingWith, withinConnectionWait, driveStream, STREAM_BATCH,
+  pingWith, withinConnectionWait, driveStream, STREAM_BATCH, errorCode,
   isNetworkError, num, queryFailed, queueLimitFor, resolveConnection, str, timedOut, toDriverValue,
   unavailable, withDeadline,
 } from './common.ts';
@@ -189,9 +189,25 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
       const core = c.connection as unknown as CoreConnection;
       const options = { sql: req.sql, rowsAsArray: true };
       const command = req.parameters.length > 0 ? core.execute(options, req.parameters.map(toDriverValue)) : core.query(options);
-      rows = command.stream({ highWaterMark: STREAM_BATCH });
-      rows.on('end', () => (ended = true));
-      rows.on('error', (err: unknown) => (failed = err));
+      const s = command.stream({ highWaterMark: STREAM_BATCH });
+      rows = s;
+      s.on('end', () => (ended = true));
+      s.on('error', (err: unknown) => (failed = err));
+      // A connection lost before the first row may never reach the command's stream: a
+      // read waiting on it would wait forever. Its loss ends the stream as a network error.
+      const lost = (err?: unknown): void => {
+        if (ended || failed !== undefined) return;
+        failed = errorCode(err) !== undefined ? err : Object.assign(new Error('Connection lost: the server closed the connection'), { code: 'PROTOCOL_CONNECTION_LOST' });
+        s.destroy();
+      };
+      const events = core as unknown as NodeJS.EventEmitter;
+      const onEnd = (): void => lost();
+      events.once('end', onEnd);
+      events.once('error', lost);
+      s.once('close', () => {
+        events.off('end', onEnd);
+        events.off('error', lost);
+      });
     };
     const wait = (s: Readable): Promise<void> => new Promise((resolve) => {
       const done = (): void => {
