@@ -4,14 +4,14 @@ import { GatewayError, badQuery, forbidden } from '../errors.ts';
 import { isJsonObject, notAnObject } from '../query/parse.ts';
 import { datasetVisible, findDataset } from '../query/plan.ts';
 import { executeStreamed, prepareQuery } from '../service/query.ts';
-import type { ResultStream, ResultSummary } from '../service/result-stream.ts';
+import type { ResultStream } from '../service/result-stream.ts';
 import { guard, requireAdmin } from '../web/guard.ts';
 import { endTime, respond, startTime } from '../web/frame.ts';
 import { HISTORY_DAYS, type UsageReport } from '../observability/usage.ts';
 import type { SharedUsage } from '../observability/shared-usage.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvBody } from './csv.ts';
-import { connectionBreaker, streamBody, type StreamOutcome } from '../web/stream-body.ts';
+import { connectionBreaker, streamBody, streamDetail, type StreamDone } from '../web/stream-body.ts';
 import { adminKeyRoutes } from './admin-keys.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { askedNoCache, detailOf, notePrepared, readJsonBody, sendJson, sendText } from '../web/body.ts';
@@ -39,7 +39,7 @@ function escapeFormulas(raw: string | undefined, configured: boolean): boolean {
  * The JSON answer of a result too big to hold, written as it is read: `meta` comes after
  * `rows`, so its row_count and truncated are the truth about what was sent.
  */
-function jsonBody(result: ResultStream, requestId: string, done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void,
+function jsonBody(result: ResultStream, requestId: string, done: StreamDone,
   breakOff: () => boolean): ReadableStream<Uint8Array> {
   return streamBody(result, {
     open: `{"columns":${JSON.stringify(result.columns)},"rows":[`,
@@ -141,14 +141,7 @@ export function restRoutes(): Hono<GatewayEnv> {
       headers['X-Truncated'] = String(known.truncated);
     }
     if (csv || !known) {
-      let finished: (bytes: number) => void = () => undefined;
-      detail.bytes = new Promise<number>((resolve) => { finished = resolve; });
-      const done = (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown): void => {
-        detail.rows = summary.row_count;
-        detail.outcome = outcome;
-        if (outcome === 'failed') c.get('gateway').logger.warn({ req_id: c.get('requestId'), err: error }, 'a streamed answer broke off: the connection was cut');
-        finished(bytes);
-      };
+      const done = streamDetail(c);
       if (csv) return respond(c, csvBody(result, escape, done, connectionBreaker(c)), 200, 'text/csv; charset=utf-8', headers);
       return respond(c, jsonBody(result, c.get('requestId'), done, connectionBreaker(c)), 200, 'application/json', { 'X-Cache': headers['X-Cache']! });
     }

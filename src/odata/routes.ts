@@ -4,9 +4,8 @@ import { guard } from '../web/guard.ts';
 import { fromTrustedProxy } from '../web/client-ip.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { endTime, respond, setHeader, startTime } from '../web/frame.ts';
-import { connectionBreaker, streamBody, type StreamOutcome } from '../web/stream-body.ts';
+import { connectionBreaker, streamBody, streamDetail } from '../web/stream-body.ts';
 import type { Row } from '../sources/types.ts';
-import type { ResultSummary } from '../service/result-stream.ts';
 import { askedNoCache, detailOf, notePrepared, sendText } from '../web/body.ts';
 import { defaultLimit } from '../query/plan.ts';
 import { executeCount, executeStreamed, prepareQuery } from '../service/query.ts';
@@ -175,14 +174,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
     if (result !== null && !result.complete) {
       // Too big to hold: `value` streams from the database cursor; the next link, known only
       // at the end, follows it (OData JSON allows control information after the collection).
-      let finished: (bytes: number) => void = () => undefined;
-      detail.bytes = new Promise<number>((resolve) => { finished = resolve; });
-      const done = (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown): void => {
-        detail.rows = summary.row_count;
-        detail.outcome = outcome;
-        if (outcome === 'failed') c.get('gateway').logger.warn({ req_id: c.get('requestId'), err: error }, 'a streamed answer broke off: the connection was cut');
-        finished(bytes);
-      };
+      const done = streamDetail(c);
       const open = `{"@odata.context":${JSON.stringify(context)}${count === null ? '' : `,"@odata.count":${count}`},"value":[`;
       const body = streamBody(result, {
         open,

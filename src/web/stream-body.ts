@@ -9,6 +9,8 @@ import type { Context } from 'hono';
 import type { ResultStream, ResultSummary } from '../service/result-stream.ts';
 import type { Row } from '../sources/types.ts';
 import { GatewayError } from '../errors.ts';
+import { detailOf } from './body.ts';
+import type { GatewayEnv } from './env.ts';
 
 /** How a streamed answer ended, for the audit line. */
 export type StreamOutcome = 'ok' | 'aborted' | 'failed';
@@ -37,6 +39,26 @@ export function connectionBreaker(c: Context): () => boolean {
     if (!outgoing) return false;
     outgoing.destroy();
     return true;
+  };
+}
+
+/** What streamBody reports when a stream ends: its byte count, outcome and rows. */
+export type StreamDone = (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void;
+
+/**
+ * The request's detail for a streamed answer: its size, rows and outcome become known when
+ * the stream ends (the audit line waits for them, src/web/observe.ts); a stream that broke
+ * off after its 200 is logged.
+ */
+export function streamDetail(c: Context<GatewayEnv>): StreamDone {
+  const detail = detailOf(c);
+  let finished: (bytes: number) => void = () => undefined;
+  detail.bytes = new Promise<number>((resolve) => { finished = resolve; });
+  return (bytes, outcome, summary, error) => {
+    detail.rows = summary.row_count;
+    detail.outcome = outcome;
+    if (outcome === 'failed') c.get('gateway').logger.warn({ req_id: c.get('requestId'), err: error }, 'a streamed answer broke off: the connection was cut');
+    finished(bytes);
   };
 }
 
