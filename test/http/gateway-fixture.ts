@@ -110,6 +110,11 @@ export async function startEngineGateway(engine: HttpEngine, tag: string, opts: 
     // DuckDB lets one instance open a file: the raw answers read a copy.
     copyFileSync(join(dir, 'main.duckdb'), join(dir, 'answers.duckdb'));
     raw = await rawDuckdb(join(dir, 'answers.duckdb'));
+    if (opts.healthy) {
+      // Sources open DuckDB files read-only, so the spare must exist (an empty database).
+      const spare = await rawDuckdb(join(dir, 'spare.duckdb'));
+      await spare.close();
+    }
     Object.assign(env, {
       SGH_DUCKDB_PATH: join(dir, 'main.duckdb'),
       SGH_DOWN_PATH: opts.healthy ? join(dir, 'spare.duckdb') : join(dir, 'no-such-dir', 'down.duckdb'),
