@@ -209,9 +209,12 @@ export class Gateway {
 
   /** Flushes the audit buffer first: on SIGTERM no line is lost. */
   async close(): Promise<void> {
-    await this.audit.close();
+    // Pools first: a stream still open when they close is stopped, and its audit line is
+    // recorded as it ends; the audit closes last, after a turn for those lines to arrive.
     await Promise.all([this.state.registry.close(), ...[...this.retired].map((s) => s.registry.close())]);
     await Promise.all([this.state.auth.close(), ...[...this.retired].map((s) => s.auth.close(this.state.auth))]);
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.audit.close();
     this.cache.close();
     this.redis?.disconnect();
   }
