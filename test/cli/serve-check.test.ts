@@ -7,7 +7,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { loadConfig } from '../../src/catalog/load.ts';
 import { checkLive } from '../../src/service/live-check.ts';
 import { lineOf, listIssues } from '../catalog/helpers.ts';
 import { ROOT } from '../helpers/cli.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const SOURCES = (extra = ''): string => `sources:
   - name: lake
@@ -43,15 +43,6 @@ function configDir(sources: string, catalog = CATALOG): string {
   writeFileSync(path.join(dir, 'catalog.yaml'), catalog);
   writeFileSync(path.join(dir, 'api-keys.yaml'), KEYS);
   return dir;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** `semgate serve` until it exits or `until` shows in its output; then SIGTERM. */

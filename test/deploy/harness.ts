@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/cli.ts';
 import { rawPostgres } from '../helpers/seed.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 export const FIXTURE = path.join(ROOT, 'test/fixtures/deploy');
 
@@ -104,18 +105,6 @@ export async function startReplica(env: NodeJS.ProcessEnv, config = FIXTURE, por
     });
   });
   return { proc, url, port: Number(new URL(url).port), stdout: () => out, stderr: () => err, exited };
-}
-
-/** A port free right now (for nginx, which cannot report the one it took). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export function nginxPath(): string | null {

@@ -1,11 +1,11 @@
 import { spawn, execFileSync } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import type { Gateway } from '../../src/service/gateway.ts';
 import { gatewayFor, writeTinyConfig } from '../helpers/gateway-fixture.ts';
 import { requireServices } from '../helpers/services.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const config = writeTinyConfig((k) => `api_keys:
   - { key: "${k.burst}", tenant: c, role: analyst, rate_limit: "10/second" }
@@ -62,15 +62,6 @@ describe('rate limits in memory', () => {
 const redisService = await requireServices('redis');
 
 /** A private redis-server, so stopping it cannot disturb other suites using the shared one. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function startRedis(port: number): Promise<void> {
   spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true }).unref();
   for (let i = 0; i < 50; i++) {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memSource } from '../helpers/gateway-fixture.ts';
 import { startTestServer, type TestServer } from '../helpers/http.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ADMIN = 'sk-reload-admin';
@@ -117,15 +117,6 @@ describe('reload', () => {
     expect((await server.req('GET', '/v1/datasets', { key: ANALYST })).body.datasets.map((d: { name: string }) => d.name)).toEqual(['sales', 'slow']);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `semgate serve` as a real process, for SIGHUP and --watch. */
 async function serveProcess(dir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
