@@ -17,6 +17,7 @@ import { request, type HttpResult, type ReqOptions } from '../helpers/http.ts';
 import { rawMysql, rawPostgres, type RawSql } from '../helpers/seed.ts';
 import { services } from '../helpers/services.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
+export { eventually, within } from '../helpers/wait.ts';
 
 export type FaultEngine = 'postgres' | 'mysql';
 
@@ -144,12 +145,4 @@ ${opts.apiKeysExtra ?? ''}
   };
 }
 
-/** Polls `check` until it is true or `ms` pass; returns its last value. */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 15_000, every = 100): Promise<boolean> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+export const NO_CACHE = { 'Cache-Control': 'no-cache' };

@@ -10,22 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisClient } from '../../src/service/gateway.ts';
 import { requireServices, services } from '../helpers/services.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { FAST, KEYS, eventually, startFaultGateway, type FaultGateway } from './fixture.ts';
+import { FAST, KEYS, eventually, startFaultGateway, type FaultGateway, NO_CACHE, within } from './fixture.ts';
 
 const up = await requireServices('postgres', 'redis');
-const NO_CACHE = { 'Cache-Control': 'no-cache' };
-
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms: the request hangs`)), ms);
-  });
-  try {
-    return await Promise.race([work, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe.skipIf(!up.ok)('Redis down', () => {
   let proxy: TcpProxy;

@@ -8,25 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices } from '../helpers/services.ts';
 import type { HttpResult } from '../helpers/http.ts';
-import { FAST, KEYS, SLOW, eventually, startFaultGateway, type FaultEngine, type FaultGateway } from './fixture.ts';
+import { FAST, KEYS, SLOW, eventually, startFaultGateway, type FaultEngine, type FaultGateway, NO_CACHE, within } from './fixture.ts';
 
 const [pgUp, myUp] = await Promise.all([requireServices('postgres'), requireServices('mysql')]);
 const ENGINES: [FaultEngine, boolean][] = [['postgres', pgUp.ok], ['mysql', myUp.ok]];
 const LOCAL = { dataset: 'local_orders', dimensions: ['region'], metrics: ['revenue'] };
-const NO_CACHE = { 'Cache-Control': 'no-cache' };
-
-/** Runs `work` and fails the test if it has not answered after `ms`: nothing may hang. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms: the request hangs`)), ms);
-  });
-  try {
-    return await Promise.race([work, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function expect503(res: HttpResult, type: string): void {
   expect(res.status, res.text).toBe(503);

@@ -11,7 +11,7 @@ import { GatewayError } from '../../src/errors.ts';
 import { ConcurrencyLimits, type Release } from '../../src/limits/concurrency.ts';
 import { loadConfig } from '../../src/catalog/load.ts';
 import { requireServices } from '../helpers/services.ts';
-import { FAST, KEYS, SLOW, eventually, startFaultGateway, type FaultGateway } from '../faults/fixture.ts';
+import { FAST, KEYS, NO_CACHE, SLOW, eventually, startFaultGateway, type FaultGateway } from '../faults/fixture.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeTinyConfig } from '../helpers/gateway-fixture.ts';
@@ -201,11 +201,11 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
 
     // no-cache: each of A's 50 runs (identical queries would otherwise share one run), and
     // counts against A's limits like any other miss.
-    const flood = Promise.all(Array.from({ length: 50 }, () => f.query(KEYS.a, SLOW, { 'Cache-Control': 'no-cache' })));
+    const flood = Promise.all(Array.from({ length: 50 }, () => f.query(KEYS.a, SLOW, NO_CACHE)));
     expect(await eventually(() => f.gateway.concurrency.tenantStats('db', 'a').running === 5, 10_000, 10)).toBe(true);
 
     // A's cached answer needs no slot; A's fresh run of the same query waits behind its slow ones.
-    const [hit, miss] = await Promise.all([f.query(KEYS.a, FAST), f.query(KEYS.a, FAST, { 'Cache-Control': 'no-cache' })]);
+    const [hit, miss] = await Promise.all([f.query(KEYS.a, FAST), f.query(KEYS.a, FAST, NO_CACHE)]);
     expect(hit.status).toBe(200);
     expect(hit.headers.get('x-cache')).toBe('HIT');
     expect(miss.status).toBe(429);
@@ -213,7 +213,7 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
     // While A holds its five: B's fast queries, 3 at a time, each a fresh run.
     const bStatuses: number[] = [];
     for (let round = 0; round < 5; round++) {
-      const rs = await Promise.all([0, 1, 2].map(() => f.query(KEYS.b, FAST, { 'Cache-Control': 'no-cache' })));
+      const rs = await Promise.all([0, 1, 2].map(() => f.query(KEYS.b, FAST, NO_CACHE)));
       bStatuses.push(...rs.map((r) => r.status));
     }
 
@@ -246,10 +246,10 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
   it('503 source.saturated with Retry-After when every slot of the source is taken by other tenants', async () => {
     // 10 slots, 5 per tenant: a and b take all of them; c is within its share but waits 500 ms for the source, then 503.
     expect(f.gateway.state.catalog.sources.get('db')?.limits.maxConcurrent).toBe(10);
-    const slow = [f.query(KEYS.a, SLOW, { 'Cache-Control': 'no-cache' }), f.query(KEYS.b, SLOW, { 'Cache-Control': 'no-cache' })];
-    const more = [...Array(4)].flatMap(() => [f.query(KEYS.a, SLOW, { 'Cache-Control': 'no-cache' }), f.query(KEYS.b, SLOW, { 'Cache-Control': 'no-cache' })]);
+    const slow = [f.query(KEYS.a, SLOW, NO_CACHE), f.query(KEYS.b, SLOW, NO_CACHE)];
+    const more = [...Array(4)].flatMap(() => [f.query(KEYS.a, SLOW, NO_CACHE), f.query(KEYS.b, SLOW, NO_CACHE)]);
     await eventually(() => f.gateway.concurrency.stats()['db']?.running === 10, 10_000, 10);
-    const c = await f.query(KEYS.c, FAST, { 'Cache-Control': 'no-cache' });
+    const c = await f.query(KEYS.c, FAST, NO_CACHE);
     expect(c.status).toBe(503);
     expect(c.body).toMatchObject({ status: 503, type: 'https://semgate.dev/errors/saturated' });
     expect(c.headers.get('retry-after')).toBe('1');
@@ -257,6 +257,6 @@ describe.skipIf(!pg.ok)('fairness on PostgreSQL: a flood of slow queries from A,
     const all = await Promise.all([...slow, ...more]);
     expect(all.map((r) => r.status)).toEqual(Array(10).fill(200));
     // Once they end, c runs.
-    expect((await f.query(KEYS.c, FAST, { 'Cache-Control': 'no-cache' })).status).toBe(200);
+    expect((await f.query(KEYS.c, FAST, NO_CACHE)).status).toBe(200);
   }, 60_000);
 });

@@ -17,6 +17,7 @@ import { loadCatalog } from '../helpers/catalog.ts';
 import { rawMysql, rawPostgres, type RawSql } from '../helpers/seed.ts';
 import { requireServices } from '../helpers/services.ts';
 import { DUCK_ROWS, KEYS, seedMysql, seedPostgres, writeStreamConfig } from './fixture.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const svc = await requireServices('postgres', 'mysql');
 
@@ -46,16 +47,6 @@ afterAll(async () => {
   await pgDb?.close();
   await myDb?.close();
 });
-
-/** Polls `check` every 100 ms until it holds or `ms` pass; returns whether it held. */
-async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function auditLine(requestId: string): Promise<Record<string, unknown> | undefined> {
   let found: Record<string, unknown> | undefined;
