@@ -1,6 +1,7 @@
 import { open, readFile, truncate } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AuditSink } from './sinks.ts';
+import { LATE, settledWithin } from '../timing.ts';
 
 /** One line per request that reached authentication, whatever its outcome. */
 export interface AuditEvent {
@@ -49,17 +50,9 @@ const WRITE_TIMEOUT_MS = 2000;
 class WriteTimeout extends Error {}
 
 async function writeWithin(write: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WriteTimeout(`the audit sink did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    await Promise.race([write, late]);
-  } finally {
-    clearTimeout(timer);
-    write.catch(() => undefined); // a write given up on must not become an unhandled rejection
-  }
+  if ((await settledWithin(write, ms)) === LATE) throw new WriteTimeout(`the audit sink did not answer within ${ms} ms`);
 }
+
 /** While the sink fails, lines go straight to the spool; delivering it is tried this often. */
 const SPOOL_RETRY_MS = 1000;
 

@@ -5,7 +5,7 @@
  * rotation are published on Redis, when there is one, so every replica drops the key at once;
  * without Redis they take effect within `cache_ttl`.
  */
-import { untilOrAfter } from '../timing.ts';
+import { settledWithin } from '../timing.ts';
 import { hash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -78,7 +78,7 @@ export class KeyStore {
       if (channel === this.channel) this.forget(digest);
     });
     // Waited for briefly: with Redis away the SUBSCRIBE stays queued, and start-up goes on.
-    await untilOrAfter(this.subscriber.subscribe(this.channel).catch(() => undefined), 2000);
+    await settledWithin(this.subscriber.subscribe(this.channel).catch(() => undefined), 2000);
   }
 
   /** The cached answer for a digest: the key, null for a known miss, undefined when not cached. */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.ts';
 import type { Row } from '../sources/types.ts';
-import { untilOrAfter } from '../timing.ts';
+import { settledWithin } from '../timing.ts';
 
 /** What is cached of a result: its rows and whether they were cut by the limit. */
 export interface CachedRows {
@@ -195,7 +195,7 @@ export class QueryCache {
       }
     });
     // Waited for briefly: with Redis away the SUBSCRIBE stays queued, and start-up goes on.
-    await untilOrAfter(this.subscriber.subscribe(PURGE_CHANNEL).catch(() => undefined), 2000);
+    await settledWithin(this.subscriber.subscribe(PURGE_CHANNEL).catch(() => undefined), 2000);
   }
 
   stats(): { entries: number; bytes: number } {
