@@ -140,21 +140,23 @@ export function planQuery(catalog: Catalog, principal: Principal, q: SemanticQue
 /** The queried dataset, every dataset a field or condition reads, and each one on the way to it. */
 function datasetsRead(catalog: Catalog, base: Dataset, fields: readonly PlannedField[], conditions: readonly Condition[]): ReadonlyMap<string, Dataset> {
   const names = new Set<string>([base.name]);
-  const field = (f: PlannedField): void => {
-    names.add(f.dataset);
-    if (f.aggregateOf) field(f.aggregateOf.field);
-    for (const r of f.formula?.refs ?? []) field(r);
-  };
-  const condition = (c: Condition): void => {
-    if (c.kind === 'compare') field(c.field);
-    else if (c.kind === 'segment') names.add(c.dataset);
-    else if (c.kind === 'not') condition(c.item);
-    else c.items.forEach(condition);
-  };
-  fields.forEach(field);
-  conditions.forEach(condition);
+  for (const f of fields) fieldDatasets(names, f);
+  for (const c of conditions) conditionDatasets(names, c);
   for (const n of [...names]) for (const step of joinPath(base, n)) names.add(step);
   // Nearest first, the queried dataset first: the order joins are written in.
   const ordered = [base.name, ...[...base.reach.keys()].filter((n) => names.has(n))];
   return new Map(ordered.map((n) => [n, catalog.datasets.get(n)!]));
+}
+
+function fieldDatasets(names: Set<string>, f: PlannedField): void {
+  names.add(f.dataset);
+  if (f.aggregateOf) fieldDatasets(names, f.aggregateOf.field);
+  for (const r of f.formula?.refs ?? []) fieldDatasets(names, r);
+}
+
+function conditionDatasets(names: Set<string>, c: Condition): void {
+  if (c.kind === 'compare') fieldDatasets(names, c.field);
+  else if (c.kind === 'segment') names.add(c.dataset);
+  else if (c.kind === 'not') conditionDatasets(names, c.item);
+  else for (const item of c.items) conditionDatasets(names, item);
 }

@@ -35,34 +35,35 @@ function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
+function failValue(field: PlannedField, v: unknown, expected: string, path: string): never {
+  throw badQuery('invalid_value',
+    `Filter on '${field.alias}' (${field.type}) expects ${expected}, got ${typeName(v)}${typeof v === 'string' ? ` '${v.slice(0, 40)}'` : ''}.`,
+    { field: path });
+}
+
 /** Checks one request value against the field's type and returns the value to bind. */
 export function checkValue(field: PlannedField, op: FilterOp, v: unknown, path: string): ScalarValue {
   const t = field.type;
-  const fail = (expected: string): never => {
-    throw badQuery('invalid_value',
-      `Filter on '${field.alias}' (${t}) expects ${expected}, got ${typeName(v)}${typeof v === 'string' ? ` '${v.slice(0, 40)}'` : ''}.`,
-      { field: path });
-  };
   // PostgreSQL refuses NUL in text (a 500 from the database); refused here on every engine alike.
   if (typeof v === 'string' && v.includes('\u0000')) {
     throw badQuery('invalid_value', `Filter on '${field.alias}' got a text value with a NUL character.`, { field: path });
   }
   if (op === 'contains' || op === 'starts_with' || op === 'ends_with') {
-    return typeof v === 'string' ? v : fail('a string');
+    return typeof v === 'string' ? v : failValue(field, v, 'a string', path);
   }
   switch (t) {
-    case 'string': return typeof v === 'string' ? v : fail('a string');
+    case 'string': return typeof v === 'string' ? v : failValue(field, v, 'a string', path);
     case 'number':
     case 'integer':
-      return typeof v === 'number' && Number.isFinite(v) ? v : fail('a number');
-    case 'boolean': return typeof v === 'boolean' ? v : fail('true or false');
+      return typeof v === 'number' && Number.isFinite(v) ? v : failValue(field, v, 'a number', path);
+    case 'boolean': return typeof v === 'boolean' ? v : failValue(field, v, 'true or false', path);
     case 'date': {
       const m = typeof v === 'string' ? DATE.exec(v) : null;
-      return m && validDate(Number(m[1]), Number(m[2]), Number(m[3])) ? (v as string) : fail('a date like 2024-01-31');
+      return m && validDate(Number(m[1]), Number(m[2]), Number(m[3])) ? (v as string) : failValue(field, v, 'a date like 2024-01-31', path);
     }
     case 'timestamp': {
       const n = typeof v === 'string' ? normaliseTimestamp(v) : null;
-      return n ?? fail('an ISO 8601 timestamp like 2024-01-31T12:00:00Z');
+      return n ?? failValue(field, v, 'an ISO 8601 timestamp like 2024-01-31T12:00:00Z', path);
     }
   }
 }

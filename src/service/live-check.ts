@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { sql } from 'kysely';
+import { sql } from '../sql/fragment.ts';
 import { locateConfig, type ConfigLocator } from '../catalog/locate.ts';
 import type { LoadOptions } from '../catalog/load.ts';
 import type { FieldPath } from '../catalog/positions.ts';

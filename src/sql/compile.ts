@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from './fragment.ts';
 import { id, raw } from './ident.ts';
 import { TENANT_PLACEHOLDER } from '../catalog/rules.ts';
 import type { Dataset } from '../catalog/types.ts';

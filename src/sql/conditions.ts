@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from './fragment.ts';
 import { raw } from './ident.ts';
 import type { FieldType } from '../catalog/types.ts';
 import { TRANSFORMED_TYPE, type Condition, type FieldTransform, type PlannedField, type ScalarValue } from '../query/types.ts';
@@ -42,19 +42,17 @@ function valueType(t: FieldType): 'string' | 'number' | 'boolean' | 'date' | 'ti
 function compare(e0: Expr, f: PlannedField, op: string, values: readonly ScalarValue[], d: SqlDialect, caseInsensitive: boolean, transform?: FieldTransform): Expr {
   const e = transform ? d.transform(transform, e0) : e0;
   const type = valueType(transform ? TRANSFORMED_TYPE[transform] : f.type);
-  const v = (i: number): Expr => d.value(type, values[i]!);
-  const list = (): Expr => sql.join(values.map((_, i) => v(i)));
   switch (op) {
-    case 'eq': return sql`${e} = ${v(0)}`;
+    case 'eq': return sql`${e} = ${d.value(type, values[0]!)}`;
     // ne / not_in keep NULLs, as in OData and Cube: "not EU" includes rows with no region.
-    case 'ne': return sql`(${e} <> ${v(0)} OR ${e} IS NULL)`;
-    case 'gt': return sql`${e} > ${v(0)}`;
-    case 'gte': return sql`${e} >= ${v(0)}`;
-    case 'lt': return sql`${e} < ${v(0)}`;
-    case 'lte': return sql`${e} <= ${v(0)}`;
-    case 'in': return sql`${e} IN (${list()})`;
-    case 'not_in': return sql`(${e} NOT IN (${list()}) OR ${e} IS NULL)`;
-    case 'between': return sql`${e} BETWEEN ${v(0)} AND ${v(1)}`;
+    case 'ne': return sql`(${e} <> ${d.value(type, values[0]!)} OR ${e} IS NULL)`;
+    case 'gt': return sql`${e} > ${d.value(type, values[0]!)}`;
+    case 'gte': return sql`${e} >= ${d.value(type, values[0]!)}`;
+    case 'lt': return sql`${e} < ${d.value(type, values[0]!)}`;
+    case 'lte': return sql`${e} <= ${d.value(type, values[0]!)}`;
+    case 'in': return sql`${e} IN (${sql.join(values.map((x) => d.value(type, x)))})`;
+    case 'not_in': return sql`(${e} NOT IN (${sql.join(values.map((x) => d.value(type, x)))}) OR ${e} IS NULL)`;
+    case 'between': return sql`${e} BETWEEN ${d.value(type, values[0]!)} AND ${d.value(type, values[1]!)}`;
     case 'contains': return d.like(e, `%${escapeLike(String(values[0]))}%`, caseInsensitive);
     case 'starts_with': return d.like(e, `${escapeLike(String(values[0]))}%`, caseInsensitive);
     case 'ends_with': return d.like(e, `%${escapeLike(String(values[0]))}`, caseInsensitive);

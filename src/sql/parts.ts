@@ -17,7 +17,7 @@
  * NULL), computed by the metric itself. Derived metrics across datasets are computed last,
  * over those values. The result equals aggregating each table separately by hand.
  */
-import { sql } from 'kysely';
+import { sql } from './fragment.ts';
 import { id, raw } from './ident.ts';
 import type { Dataset } from '../catalog/types.ts';
 import type { Condition, PlannedField, QueryPlan } from '../query/types.ts';
@@ -29,20 +29,25 @@ import { fromExpr, Level, ownExpr, tenantPredicate } from './scans.ts';
 /** The metrics a plan aggregates (outputs, metric filters, and what derived metrics reference), once each. */
 function baseMetrics(plan: QueryPlan): PlannedField[] {
   const out = new Map<string, PlannedField>();
-  const add = (f: PlannedField): void => {
-    if (f.formula) return f.formula.refs.forEach(add);
-    const key = metricKey(f);
-    if (!out.has(key)) out.set(key, f);
-  };
-  const fromCondition = (c: Condition | null): void => {
-    if (!c) return;
-    if (c.kind === 'compare') { if (c.field.kind === 'metric') add(c.field); }
-    else if (c.kind === 'not') fromCondition(c.item);
-    else if (c.kind === 'and' || c.kind === 'or') c.items.forEach(fromCondition);
-  };
-  plan.metrics.forEach(add);
-  fromCondition(plan.having);
+  for (const f of plan.metrics) addBaseMetric(out, f);
+  addConditionMetrics(out, plan.having);
   return [...out.values()];
+}
+
+function addBaseMetric(out: Map<string, PlannedField>, f: PlannedField): void {
+  if (f.formula) {
+    for (const ref of f.formula.refs) addBaseMetric(out, ref);
+    return;
+  }
+  const key = metricKey(f);
+  if (!out.has(key)) out.set(key, f);
+}
+
+function addConditionMetrics(out: Map<string, PlannedField>, c: Condition | null): void {
+  if (!c) return;
+  if (c.kind === 'compare') { if (c.field.kind === 'metric') addBaseMetric(out, c.field); }
+  else if (c.kind === 'not') addConditionMetrics(out, c.item);
+  else if (c.kind === 'and' || c.kind === 'or') for (const item of c.items) addConditionMetrics(out, item);
 }
 
 const metricKeys = new WeakMap<PlannedField, string>();
@@ -64,16 +69,17 @@ function metricKeyOf(f: PlannedField): string {
 /** Datasets the rows of a grouped SELECT need: those its dimensions and filters read. */
 function rowDatasets(plan: QueryPlan): Set<string> {
   const names = new Set<string>();
-  const walk = (c: Condition | null): void => {
-    if (!c) return;
-    if (c.kind === 'compare') names.add(c.field.dataset);
-    else if (c.kind === 'segment') names.add(c.dataset);
-    else if (c.kind === 'not') walk(c.item);
-    else c.items.forEach(walk);
-  };
-  plan.dimensions.forEach((f) => names.add(f.dataset));
-  walk(plan.where);
+  for (const f of plan.dimensions) names.add(f.dataset);
+  conditionDatasets(names, plan.where);
   return names;
+}
+
+function conditionDatasets(names: Set<string>, c: Condition | null): void {
+  if (!c) return;
+  if (c.kind === 'compare') names.add(c.field.dataset);
+  else if (c.kind === 'segment') names.add(c.dataset);
+  else if (c.kind === 'not') conditionDatasets(names, c.item);
+  else for (const item of c.items) conditionDatasets(names, item);
 }
 
 /** Whether a join the rows need repeats the queried dataset's rows. */
@@ -93,6 +99,7 @@ export function needsParts(plan: QueryPlan): boolean {
 const d_ = (i: number): string => `__sg_d${i}`;
 const m_ = (i: number): string => `__sg_m${i}`;
 const q_ = (i: number): string => `__sg_q${i}`;
+const k_ = (i: number): string => `__sg_k${i}`;
 
 interface Part {
   readonly dataset: Dataset;
@@ -124,6 +131,21 @@ function completePart(plan: QueryPlan, metrics: PlannedField[], first: number, d
   return clauses([sql`select ${sql.join(cols)} from ${level.from()}`, where ? sql`where ${where}` : null, groupBy(plan.dimensions.length)]);
 }
 
+const primaryKeys = new WeakMap<Dataset, PlannedField[]>();
+
+/** A dataset's primary key columns as planned dimensions (made once per dataset). */
+function primaryKeyFields(ds: Dataset): PlannedField[] {
+  let fields = primaryKeys.get(ds);
+  if (fields === undefined) {
+    fields = (ds.primaryKey ?? []).map((name): PlannedField => {
+      const dim = ds.dimensions.find((x) => x.name === name)!;
+      return { alias: name, kind: 'dimension', dataset: ds.name, sql: dim.expr ?? dim.name, column: dim.expr === null ? (dim.name as PlannedField['column']) : null, grain: null, type: dim.type };
+    });
+    primaryKeys.set(ds, fields);
+  }
+  return fields;
+}
+
 /**
  * Another dataset's metrics (or the queried one's, repeated by a join): the distinct
  * (dimensions, primary key) pairs of the filtered joined rows, joined to the dataset's own
@@ -132,22 +154,17 @@ function completePart(plan: QueryPlan, metrics: PlannedField[], first: number, d
 function keyedPart(plan: QueryPlan, ds: Dataset, metrics: PlannedField[], first: number, d: SqlDialect): Expr {
   const level = new Level(plan.dataset, plan.dataset, plan.datasets, plan.scope, d);
   const r = levelReader(level, d);
-  const pk = (ds.primaryKey ?? []).map((name) => ds.dimensions.find((x) => x.name === name)!);
-  const key = (i: number): string => `__sg_k${i}`;
-  const pkField = (name: string): PlannedField => {
-    const dim = ds.dimensions.find((x) => x.name === name)!;
-    return { alias: name, kind: 'dimension', dataset: ds.name, sql: dim.expr ?? dim.name, column: dim.expr === null ? (dim.name as PlannedField['column']) : null, grain: null, type: dim.type };
-  };
-  const pkRefs = pk.map((p) => level.field(pkField(p.name)));
+  const pk = primaryKeyFields(ds);
+  const pkRefs = pk.map((p) => level.field(p));
   const keysWhere = rowWhere(level, plan, r, d, pkRefs.map((e) => sql`${e} is not null`));
   const keys = clauses([
-    sql`select distinct ${sql.join([...dimensionColumns(plan, r), ...pkRefs.map((e, i) => sql`${e} as ${id(key(i))}`)])} from ${level.from()}`,
+    sql`select distinct ${sql.join([...dimensionColumns(plan, r), ...pkRefs.map((e, i) => sql`${e} as ${id(k_(i))}`)])} from ${level.from()}`,
     keysWhere ? sql`where ${keysWhere}` : null,
   ]);
   // The dataset's own rows, read at home: its metric expressions name its columns unqualified.
   const home = new Level(ds, plan.dataset, plan.datasets, plan.scope, d);
   const hr = levelReader(home, d);
-  const on = sql.join(pk.map((p, i) => sql`${ownExpr(pkField(p.name))} = ${id('k', key(i))}`), raw(' and '));
+  const on = sql.join(pk.map((p, i) => sql`${ownExpr(p)} = ${id('k', k_(i))}`), raw(' and '));
   const tenant = tenantPredicate(ds, plan.scope, 't', d);
   const cols = [
     ...plan.dimensions.map((_, i) => sql`${id('k', d_(i))} as ${id(d_(i))}`),

@@ -5,7 +5,7 @@
  * and exposes only generated names (`__sg0`, ...), so an expression can never read another
  * table's column by accident, and no tenant-scoped scan is ever without its tenant.
  */
-import { sql } from 'kysely';
+import { sql } from './fragment.ts';
 import { id, raw } from './ident.ts';
 import type { Dataset } from '../catalog/types.ts';
 import { TENANT_ID_PLACEHOLDER, TENANT_PLACEHOLDER } from '../catalog/rules.ts';

@@ -1,4 +1,5 @@
-import { MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, sql } from 'kysely';
+import { MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler } from 'kysely';
+import { sql } from '../fragment.ts';
 import { compileOnlyKysely } from './kysely-compile-only.ts';
 import { standardTransform } from './standard.ts';
 import type { SqlDialect } from './types.ts';

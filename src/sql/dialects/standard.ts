@@ -1,5 +1,6 @@
 /** Standard-SQL pieces that more than one engine shares, and the PostgreSQL family built from them. */
-import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
+import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
+import { sql } from '../fragment.ts';
 import { compileOnlyKysely } from './kysely-compile-only.ts';
 import type { FieldType, TimeGrain } from '../../catalog/types.ts';
 import type { Expr, SqlDialect } from './types.ts';

@@ -1,7 +1,9 @@
-import type { Kysely, RawBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Fragment } from '../fragment.ts';
 import type { FieldType, SourceType, TimeGrain } from '../../catalog/types.ts';
 
-export type Expr = RawBuilder<unknown>;
+/** A piece of SQL (src/sql/fragment.ts): compiled by kysely as one raw node. */
+export type Expr = Fragment;
 
 /**
  * What differs between engines, and nothing else. The compiler never tests an engine
