@@ -3,7 +3,7 @@
  * quote or a line break is quoted, NULL is an empty cell. Written batch by batch from the
  * result stream (`streamBody`), so an export of any size holds one batch at a time.
  */
-import { csvFormatRow } from 'd3-dsv';
+import { csvFormatRow, csvFormatValue } from 'd3-dsv';
 import type { FieldType } from '../catalog/types.ts';
 import type { ResultStream } from '../service/result-stream.ts';
 import type { Row } from '../sources/types.ts';
@@ -27,17 +27,19 @@ export function csvHeader(columns: readonly { readonly name: string }[]): string
   return `${csvFormatRow(columns.map((c) => c.name))}\r\n`;
 }
 
-/** Formats batches of rows, each row ending in CRLF; `escapeFormulas` neutralises formula-like text cells. */
-export function csvRows(columns: readonly { readonly type: FieldType }[], escapeFormulas: boolean): (batch: readonly Row[]) => string {
+/** Formats one row, ending in CRLF; `escapeFormulas` neutralises formula-like text cells. */
+export function csvRow(columns: readonly { readonly type: FieldType }[], escapeFormulas: boolean): (row: Row) => string {
   const types = columns.map((c) => c.type);
-  return (batch) => {
+  return (row) => {
+    // Cell by cell (d3-dsv quotes a cell holding a comma, a quote or a line break; null is
+    // empty): no array and join per row. A number or boolean never needs quoting.
     let text = '';
-    for (const row of batch) {
-      const cells = escapeFormulas ? row.map((v, i) => neutraliseFormula(v, types[i]!)) : row;
-      // d3-dsv formats null as an empty cell and other values with String().
-      text += `${csvFormatRow(cells as unknown as string[])}\r\n`;
+    for (let i = 0; i < row.length; i++) {
+      const v = escapeFormulas ? neutraliseFormula(row[i] ?? null, types[i]!) : row[i] ?? null;
+      const cell = v === null ? '' : typeof v === 'string' ? csvFormatValue(v) : String(v);
+      text += i === 0 ? cell : `,${cell}`;
     }
-    return text;
+    return `${text}\r\n`;
   };
 }
 
@@ -45,5 +47,10 @@ export function csvRows(columns: readonly { readonly type: FieldType }[], escape
 export function csvBody(result: ResultStream, escapeFormulas: boolean,
   done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void = () => undefined,
   breakOff?: () => boolean): ReadableStream<Uint8Array> {
-  return streamBody(result, { open: csvHeader(result.columns), rows: csvRows(result.columns, escapeFormulas), close: () => '' }, done, breakOff);
+  const row = csvRow(result.columns, escapeFormulas);
+  return streamBody(result, {
+    open: csvHeader(result.columns),
+    rows: (batch, _first, out) => { for (const r of batch) out.write(row(r)); },
+    close: () => '',
+  }, done, breakOff);
 }

@@ -43,7 +43,7 @@ function jsonBody(result: ResultStream, requestId: string, done: StreamDone,
   breakOff: () => boolean): ReadableStream<Uint8Array> {
   return streamBody(result, {
     open: `{"columns":${JSON.stringify(result.columns)},"rows":[`,
-    rows: (batch, first) => (first ? '' : ',') + JSON.stringify(batch).slice(1, -1),
+    rows: (batch, first, out) => out.write((first ? '' : ',') + JSON.stringify(batch).slice(1, -1)),
     close: (s) => `],"meta":${JSON.stringify({ ...s, cached: result.cached, request_id: requestId })}}`,
   }, done, breakOff);
 }
