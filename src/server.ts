@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { requestUuid } from './web/request-uuid.ts';
+import { streamStallMs } from './web/stream-body.ts';
 import { problemResponse, toProblem } from './web/problem.ts';
 import { GatewayError } from './errors.ts';
 import { Gateway } from './service/gateway.ts';
@@ -39,6 +40,8 @@ export interface ServerLimits {
   readonly drainTimeoutMs: number;
   /** How long SIGTERM keeps accepting (while /ready says 503) at least: SEMGATE_DRAIN_DELAY_MS, default 0. */
   readonly drainDelayMs: number;
+  /** How long a streamed answer waits for its client to read on: SEMGATE_STREAM_STALL_MS, default 60 s (read by each stream; checked here at start). */
+  readonly streamStallMs: number;
 }
 
 function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -56,6 +59,7 @@ export function serverLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Serve
     keepAliveTimeoutMs: envMs(env, 'SEMGATE_KEEPALIVE_TIMEOUT_MS', 65_000),
     drainTimeoutMs: envMs(env, 'SEMGATE_DRAIN_TIMEOUT_MS', 20_000),
     drainDelayMs: envMs(env, 'SEMGATE_DRAIN_DELAY_MS', 0),
+    streamStallMs: streamStallMs(env),
   };
 }
 

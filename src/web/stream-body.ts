@@ -95,9 +95,29 @@ export function streamDetail(c: Context<GatewayEnv>): StreamDone {
   };
 }
 
+/** The default of SEMGATE_STREAM_STALL_MS: as long as nginx's send_timeout. */
+export const STREAM_STALL_MS = 60_000;
+
+/**
+ * How long a streamed answer waits for its client to take the next chunk before it gives
+ * up: SEMGATE_STREAM_STALL_MS (0: forever). A client that stops reading would otherwise hold
+ * its concurrency slot, a pooled connection and an open cursor for as long as it likes.
+ */
+export function streamStallMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.SEMGATE_STREAM_STALL_MS;
+  if (text === undefined || text === '') return STREAM_STALL_MS;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`SEMGATE_STREAM_STALL_MS must be a whole number of milliseconds, not '${text}'`);
+  return n;
+}
+
+/** Why a stream was given up when its client stopped reading (logged; the audit line says aborted). */
+export const clientStalled = (ms: number): GatewayError =>
+  new GatewayError('http.client_stalled', 408, `The client took no data for ${ms} ms: the export was stopped (SEMGATE_STREAM_STALL_MS).`);
+
 export function streamBody(result: ResultStream, parts: BodyParts,
   done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void,
-  breakOff: () => boolean = () => false): ReadableStream<Uint8Array> {
+  breakOff: () => boolean = () => false, stallMs: number = streamStallMs()): ReadableStream<Uint8Array> {
   let bytes = 0;
   let next = 0; // index into result.head
   let first = true;
@@ -110,14 +130,29 @@ export function streamBody(result: ResultStream, parts: BodyParts,
   };
   // Each chunk is sized from the one before, so a steady export rarely grows one.
   let chunkSize = 64 * 1024;
-  const send = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Chunk): void => {
+  // Armed while a chunk waits for the client to take it; the database's time never counts.
+  let stall: NodeJS.Timeout | undefined;
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Chunk, last = false): void => {
     if (chunk.size === 0) return;
     bytes += chunk.size;
     chunkSize = Math.max(64 * 1024, Math.ceil(chunk.size * 1.1));
     controller.enqueue(chunk.bytes());
+    if (stallMs > 0 && !last && !finished) {
+      stall = setTimeout(() => {
+        // The slot, the connection and the cursor go back now; the connection is cut, so
+        // the client can never take the part it has for a complete answer.
+        const err = clientStalled(stallMs);
+        end('aborted', err);
+        void result.cancel().catch(() => undefined);
+        if (!breakOff()) controller.error(err);
+      }, stallMs);
+      stall.unref();
+    }
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      clearTimeout(stall);
+      if (finished) return;
       try {
         const chunk = new Chunk(chunkSize);
         if (!opened) {
@@ -135,7 +170,7 @@ export function streamBody(result: ResultStream, parts: BodyParts,
         const batch = await result.nextBatch();
         if (batch === null) {
           chunk.write(parts.close(result.summary()));
-          send(controller, chunk);
+          send(controller, chunk, true);
           controller.close();
           end('ok');
           return;
@@ -154,6 +189,7 @@ export function streamBody(result: ResultStream, parts: BodyParts,
       }
     },
     async cancel() {
+      clearTimeout(stall);
       await result.cancel();
       end('aborted');
     },
