@@ -31,6 +31,7 @@ export class ResultStream {
   #count: number;
   #truncated: boolean;
   #hooks: (() => void)[] = [];
+  #closing: Promise<void> | undefined;
   readonly head: readonly Row[];
 
   /**
@@ -122,7 +123,14 @@ export class ResultStream {
    * Ends the answer: if rows are still coming, the statement is stopped in the database
    * (the client went away). Idempotent.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    // Every caller waits for the one close: a second one (the stall timer and the socket's
+    // cancel, say) must not free the slot while the first still stops the statement.
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     const rows = this.#rows;
     this.#rows = null;
     try {
