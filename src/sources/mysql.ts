@@ -15,6 +15,10 @@ import {
 } from './common.ts';
 import { normaliseRow } from './normalise.ts';
 import type { ExecRequest, ExecResult, Executor, RowStream } from './types.ts';
+import { LATE, settledWithin } from '../timing.ts';
+
+/** The longest each step of a KILL (connect, ask, close) may take. */
+const KILL_WAIT_MS = 5_000;
 
 const QUERY_INTERRUPTED = 1317;
 // Too many connections, bad credentials, no access to / no such database, host not allowed,
@@ -101,12 +105,13 @@ export function createMysqlExecutor(source: Source, tenant: string | null): Exec
   async function killQuery(threadId: number): Promise<void> {
     let killer: mysql.Connection | undefined;
     try {
-      killer = await mysql.createConnection(connectionOptions);
-      await killer.query(`KILL QUERY ${Math.trunc(threadId)}`);
+      // Every step bounded: a server that accepts but never answers must not hold the caller.
+      killer = await mysql.createConnection({ ...connectionOptions, connectTimeout: KILL_WAIT_MS });
+      await killer.query({ sql: `KILL QUERY ${Math.trunc(threadId)}`, timeout: KILL_WAIT_MS });
     } catch {
       // The backstop in withDeadline still answers 504 and discards the connection.
     } finally {
-      await killer?.end().catch(() => killer?.destroy());
+      if (killer && (await settledWithin(killer.end(), KILL_WAIT_MS).catch(() => LATE)) === LATE) killer.destroy();
     }
   }
 

@@ -14,6 +14,10 @@ import {
 } from './common.ts';
 import { normaliseRow } from './normalise.ts';
 import type { ExecRequest, ExecResult, Executor, RowStream } from './types.ts';
+import { settledWithin } from '../timing.ts';
+
+/** The longest each step of a cancel (connect, ask, close) may take. */
+const KILL_WAIT_MS = 5_000;
 
 // Exact text for the types a JS number or Date would distort; everything else as pg parses it.
 const RAW_TEXT_OIDS = new Set([
@@ -159,7 +163,8 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
   async function cancelBackend(client: pg.PoolClient): Promise<void> {
     const pid = (client as unknown as { processID?: number }).processID;
     if (typeof pid !== 'number') return;
-    const killer = new pg.Client({ ...pgConnectionOf(conn), connectionTimeoutMillis: 5_000, application_name: 'semgate-cancel' });
+    // Every step bounded: a server that accepts but never answers must not hold the caller.
+    const killer = new pg.Client({ ...pgConnectionOf(conn), connectionTimeoutMillis: KILL_WAIT_MS, query_timeout: KILL_WAIT_MS, application_name: 'semgate-cancel' });
     killer.on('error', () => undefined);
     try {
       await killer.connect();
@@ -167,7 +172,8 @@ export function createPostgresExecutor(source: Source, tenant: string | null): E
     } catch {
       // Destroying the connection still ends the backend once it next reads from it.
     } finally {
-      await killer.end().catch(() => undefined);
+      // pg has no public destroy: past the wait the close goes on by itself, unwaited.
+      await settledWithin(killer.end(), KILL_WAIT_MS).catch(() => undefined);
     }
   }
 
