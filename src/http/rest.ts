@@ -43,7 +43,9 @@ function jsonBody(result: ResultStream, requestId: string, done: StreamDone,
   breakOff: () => boolean): ReadableStream<Uint8Array> {
   return streamBody(result, {
     open: `{"columns":${JSON.stringify(result.columns)},"rows":[`,
-    rows: (batch, first, out) => out.write((first ? '' : ',') + JSON.stringify(batch).slice(1, -1)),
+    rows: (batch, first, out) => {
+      for (let i = 0; i < batch.length; i++) out.write(first && i === 0 ? JSON.stringify(batch[i]) : `,${JSON.stringify(batch[i])}`);
+    },
     close: (s) => `],"meta":${JSON.stringify({ ...s, cached: result.cached, request_id: requestId })}}`,
   }, done, breakOff);
 }

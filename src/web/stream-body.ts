@@ -23,11 +23,21 @@ export type StreamOutcome = 'ok' | 'aborted' | 'failed';
 export class Chunk {
   #buf: Buffer;
   #off = 0;
+  /** Text not yet encoded: short rows are encoded a few at a time (one call per ~4 KB). */
+  #pending = '';
   constructor(size: number) {
     this.#buf = Buffer.allocUnsafe(size);
   }
 
   write(text: string): void {
+    this.#pending += text;
+    if (this.#pending.length >= 4096) this.#flush();
+  }
+
+  #flush(): void {
+    const text = this.#pending;
+    if (text === '') return;
+    this.#pending = '';
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const need = this.#off + text.length * 3;
     if (need > this.#buf.length) {
@@ -39,11 +49,13 @@ export class Chunk {
   }
 
   get size(): number {
+    this.#flush();
     return this.#off;
   }
 
   /** The bytes written (only those: the rest of the buffer is never handed out). */
   bytes(): Buffer {
+    this.#flush();
     return this.#buf.subarray(0, this.#off);
   }
 }
