@@ -7,7 +7,7 @@ import { csvFormatRow, csvFormatValue } from 'd3-dsv';
 import type { FieldType } from '../catalog/types.ts';
 import type { ResultStream } from '../service/result-stream.ts';
 import type { Row } from '../sources/types.ts';
-import { streamBody, type StreamOutcome } from '../web/stream-body.ts';
+import { streamBody, type ClientLink, type StreamOutcome } from '../web/stream-body.ts';
 import type { ResultSummary } from '../service/result-stream.ts';
 
 /** What a spreadsheet reads as a formula (OWASP "CSV injection"). */
@@ -46,11 +46,11 @@ export function csvRow(columns: readonly { readonly type: FieldType }[], escapeF
 /** The result as a CSV body with a header row; `done` gets the bytes sent and how it ended. */
 export function csvBody(result: ResultStream, escapeFormulas: boolean,
   done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void = () => undefined,
-  breakOff?: () => boolean): ReadableStream<Uint8Array> {
+  link?: ClientLink): ReadableStream<Uint8Array> {
   const row = csvRow(result.columns, escapeFormulas);
   return streamBody(result, {
     open: csvHeader(result.columns),
     rows: (batch, _first, out) => { for (const r of batch) out.write(row(r)); },
     close: () => '',
-  }, done, breakOff);
+  }, done, link);
 }

@@ -11,7 +11,7 @@ import { HISTORY_DAYS, type UsageReport } from '../observability/usage.ts';
 import type { SharedUsage } from '../observability/shared-usage.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvBody } from './csv.ts';
-import { connectionBreaker, streamBody, streamDetail, type StreamDone } from '../web/stream-body.ts';
+import { clientLink, streamBody, streamDetail, type ClientLink, type StreamDone } from '../web/stream-body.ts';
 import { adminKeyRoutes } from './admin-keys.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { askedNoCache, detailOf, notePrepared, readJsonBody, sendJson, sendText } from '../web/body.ts';
@@ -40,14 +40,14 @@ function escapeFormulas(raw: string | undefined, configured: boolean): boolean {
  * `rows`, so its row_count and truncated are the truth about what was sent.
  */
 function jsonBody(result: ResultStream, requestId: string, done: StreamDone,
-  breakOff: () => boolean): ReadableStream<Uint8Array> {
+  link: ClientLink): ReadableStream<Uint8Array> {
   return streamBody(result, {
     open: `{"columns":${JSON.stringify(result.columns)},"rows":[`,
     rows: (batch, first, out) => {
       for (let i = 0; i < batch.length; i++) out.write(first && i === 0 ? JSON.stringify(batch[i]) : `,${JSON.stringify(batch[i])}`);
     },
     close: (s) => `],"meta":${JSON.stringify({ ...s, cached: result.cached, request_id: requestId })}}`,
-  }, done, breakOff);
+  }, done, link);
 }
 
 /** `{ dataset?, tenant? }`, each a plain name: it becomes part of a Redis key pattern. */
@@ -144,8 +144,8 @@ export function restRoutes(): Hono<GatewayEnv> {
     }
     if (csv || !known) {
       const done = streamDetail(c);
-      if (csv) return respond(c, csvBody(result, escape, done, connectionBreaker(c)), 200, 'text/csv; charset=utf-8', headers);
-      return respond(c, jsonBody(result, c.get('requestId'), done, connectionBreaker(c)), 200, 'application/json', { 'X-Cache': headers['X-Cache']! });
+      if (csv) return respond(c, csvBody(result, escape, done, clientLink(c)), 200, 'text/csv; charset=utf-8', headers);
+      return respond(c, jsonBody(result, c.get('requestId'), done, clientLink(c)), 200, 'application/json', { 'X-Cache': headers['X-Cache']! });
     }
     const meta = { ...known, cached: result.cached, request_id: c.get('requestId') };
     // The rows' JSON is written once per cached result, not once per hit.

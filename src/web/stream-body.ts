@@ -69,21 +69,42 @@ export interface BodyParts {
   readonly close: (summary: ResultSummary) => string;
 }
 
+/** Bytes per write to the socket. */
+const PIECE = 64 * 1024;
+
 /** Rows of `head` per chunk: the same size as a database batch. */
 const SLICE = 8000;
 
-/**
- * Cuts the connection under a streamed answer (node: destroys the socket), so a body that
- * broke off after its 200 can never look complete; false where there is no socket (in-process
- * requests), where the stream's error does it. Left to itself, @hono/node-server would end the
- * body with an `Error: ...` line and a proper last chunk, and print the stack.
- */
-export function connectionBreaker(c: Context): () => boolean {
-  return () => {
-    const outgoing = (c.env as HttpBindings | undefined)?.outgoing;
-    if (!outgoing) return false;
-    outgoing.destroy();
-    return true;
+/** The client's end of a streamed answer, where there is a socket (none for in-process requests). */
+export interface ClientLink {
+  /**
+   * Cuts the connection (node: destroys the socket), so a body that broke off after its 200
+   * can never look complete; false where there is no socket, where the stream's error does
+   * it. Left to itself, @hono/node-server would end the body with an `Error: ...` line and a
+   * proper last chunk, and print the stack.
+   */
+  cut(): boolean;
+  /** Bytes the client's connection has taken so far (handed to the kernel), or null without a socket. */
+  taken(): number | null;
+}
+
+export const NO_LINK: ClientLink = { cut: () => false, taken: () => null };
+
+export function clientLink(c: Context): ClientLink {
+  const outgoing = (): HttpBindings['outgoing'] | undefined => (c.env as HttpBindings | undefined)?.outgoing;
+  return {
+    cut: () => {
+      const o = outgoing();
+      if (!o) return false;
+      o.destroy();
+      return true;
+    },
+    taken: () => {
+      const socket = outgoing()?.socket;
+      // Written to the socket, less what still waits in its buffer: it grows only as the
+      // kernel takes bytes, which it does only as the client reads.
+      return socket ? socket.bytesWritten - socket.writableLength : null;
+    },
   };
 }
 
@@ -119,7 +140,8 @@ export function streamStallMs(env: NodeJS.ProcessEnv = process.env): number {
   const text = env.SEMGATE_STREAM_STALL_MS;
   if (text === undefined || text === '') return STREAM_STALL_MS;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`SEMGATE_STREAM_STALL_MS must be a whole number of milliseconds, not '${text}'`);
+  // Node's timers take at most 2^31 - 1 ms (a longer one fires at once).
+  if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new Error(`SEMGATE_STREAM_STALL_MS must be a whole number of milliseconds up to 2147483647, not '${text}'`);
   return n;
 }
 
@@ -129,7 +151,7 @@ export const clientStalled = (ms: number): GatewayError =>
 
 export function streamBody(result: ResultStream, parts: BodyParts,
   done: (bytes: number, outcome: StreamOutcome, summary: ResultSummary, error?: unknown) => void,
-  breakOff: () => boolean = () => false, stallMs: number = streamStallMs()): ReadableStream<Uint8Array> {
+  link: ClientLink = NO_LINK, stallMs: number = streamStallMs()): ReadableStream<Uint8Array> {
   let bytes = 0;
   let next = 0; // index into result.head
   let first = true;
@@ -148,16 +170,30 @@ export function streamBody(result: ResultStream, parts: BodyParts,
     if (chunk.size === 0) return;
     bytes += chunk.size;
     chunkSize = Math.max(64 * 1024, Math.ceil(chunk.size * 1.1));
-    controller.enqueue(chunk.bytes());
+    // In pieces of 64 KiB: the socket reports progress a whole write at a time, and the stall
+    // timer must see a slow client's progress within a batch (a batch can be megabytes).
+    const all = chunk.bytes();
+    for (let at = 0; at < all.length; at += PIECE) controller.enqueue(all.subarray(at, at + PIECE));
     if (stallMs > 0 && !last && !finished) {
-      stall = setTimeout(() => {
+      // The timer asks whether the client took any byte since it was armed: a big chunk
+      // read slowly but steadily is never cut, only a client that takes nothing.
+      let before = link.taken();
+      const check = (): void => {
+        const now = link.taken();
+        if (now !== null && before !== null && now > before) {
+          before = now;
+          stall = setTimeout(check, stallMs);
+          stall.unref();
+          return;
+        }
         // The slot, the connection and the cursor go back now; the connection is cut, so
         // the client can never take the part it has for a complete answer.
         const err = clientStalled(stallMs);
         end('aborted', err);
         void result.cancel().catch(() => undefined);
-        if (!breakOff()) controller.error(err);
-      }, stallMs);
+        if (!link.cut()) controller.error(err);
+      };
+      stall = setTimeout(check, stallMs);
       stall.unref();
     }
   };
@@ -197,7 +233,7 @@ export function streamBody(result: ResultStream, parts: BodyParts,
         // abort, not a failure of the database.
         const left = (err instanceof GatewayError && err.code === 'http.client_closed');
         end(left ? 'aborted' : 'failed', err);
-        if (!breakOff()) controller.error(err);
+        if (!link.cut()) controller.error(err);
       }
     },
     async cancel() {

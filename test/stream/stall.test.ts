@@ -61,6 +61,9 @@ describe('SEMGATE_STREAM_STALL_MS', () => {
     expect(serverLimitsFromEnv({}).streamStallMs).toBe(60_000);
     expect(serverLimitsFromEnv({ SEMGATE_STREAM_STALL_MS: '0' }).streamStallMs).toBe(0);
     expect(() => serverLimitsFromEnv({ SEMGATE_STREAM_STALL_MS: '5s' })).toThrow(/SEMGATE_STREAM_STALL_MS must be a whole number of milliseconds/);
+    // Past 2^31 - 1 ms node's timers fire at once: refused, not a 1 ms limit.
+    expect(() => serverLimitsFromEnv({ SEMGATE_STREAM_STALL_MS: '9999999999' })).toThrow(/up to 2147483647/);
+    expect(serverLimitsFromEnv({ SEMGATE_STREAM_STALL_MS: '2147483647' }).streamStallMs).toBe(2_147_483_647);
   });
 });
 
