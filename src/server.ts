@@ -8,6 +8,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { requestUuid } from './web/request-uuid.ts';
 import { streamStallMs } from './web/stream-body.ts';
+import { envMs } from './timing.ts';
 import { problemResponse, toProblem } from './web/problem.ts';
 import { GatewayError } from './errors.ts';
 import { Gateway } from './service/gateway.ts';
@@ -42,14 +43,6 @@ export interface ServerLimits {
   readonly drainDelayMs: number;
   /** How long a streamed answer waits for its client to read on: SEMGATE_STREAM_STALL_MS, default 60 s (read by each stream; checked here at start). */
   readonly streamStallMs: number;
-}
-
-function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number of milliseconds, not '${text}'`);
-  return n;
 }
 
 export function serverLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerLimits {

@@ -17,3 +17,18 @@ export async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T 
     work.catch(() => undefined);
   }
 }
+
+/** The longest delay node's timers take: a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A duration in milliseconds from the environment (`fallback` when unset or empty): a whole
+ * number a timer can wait for, or an error that names the variable.
+ */
+export function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_TIMER_MS) throw new Error(`${name} must be a whole number of milliseconds up to ${MAX_TIMER_MS}, not '${text}'`);
+  return n;
+}

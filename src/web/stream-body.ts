@@ -9,6 +9,7 @@ import type { Context } from 'hono';
 import type { ResultStream, ResultSummary } from '../service/result-stream.ts';
 import type { Row } from '../sources/types.ts';
 import { GatewayError } from '../errors.ts';
+import { envMs } from '../timing.ts';
 import { detailOf } from './body.ts';
 import type { GatewayEnv } from './env.ts';
 
@@ -67,6 +68,13 @@ export interface BodyParts {
   readonly rows: (batch: readonly Row[], first: boolean, out: Chunk) => void;
   /** After the last row, with what is known only then. */
   readonly close: (summary: ResultSummary) => string;
+}
+
+/** BodyParts.rows for rows separated by commas (JSON arrays), each written by `format`. */
+export function commaSeparated(format: (row: Row) => string): BodyParts['rows'] {
+  return (batch, first, out) => {
+    for (let i = 0; i < batch.length; i++) out.write(first && i === 0 ? format(batch[i]!) : `,${format(batch[i]!)}`);
+  };
 }
 
 /** Bytes per write to the socket. */
@@ -137,12 +145,7 @@ export const STREAM_STALL_MS = 60_000;
  * its concurrency slot, a pooled connection and an open cursor for as long as it likes.
  */
 export function streamStallMs(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.SEMGATE_STREAM_STALL_MS;
-  if (text === undefined || text === '') return STREAM_STALL_MS;
-  const n = Number(text);
-  // Node's timers take at most 2^31 - 1 ms (a longer one fires at once).
-  if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new Error(`SEMGATE_STREAM_STALL_MS must be a whole number of milliseconds up to 2147483647, not '${text}'`);
-  return n;
+  return envMs(env, 'SEMGATE_STREAM_STALL_MS', STREAM_STALL_MS);
 }
 
 /** Why a stream was given up when its client stopped reading (logged; the audit line says aborted). */

@@ -64,6 +64,8 @@ describe('SEMGATE_STREAM_STALL_MS', () => {
     // Past 2^31 - 1 ms node's timers fire at once: refused, not a 1 ms limit.
     expect(() => serverLimitsFromEnv({ SEMGATE_STREAM_STALL_MS: '9999999999' })).toThrow(/up to 2147483647/);
     expect(serverLimitsFromEnv({ SEMGATE_STREAM_STALL_MS: '2147483647' }).streamStallMs).toBe(2_147_483_647);
+    // The same bound for every duration from the environment: each one ends up in a timer.
+    expect(() => serverLimitsFromEnv({ SEMGATE_DRAIN_TIMEOUT_MS: '9999999999' })).toThrow(/SEMGATE_DRAIN_TIMEOUT_MS must be a whole number of milliseconds up to 2147483647/);
   });
 });
 
