@@ -11,7 +11,7 @@ import { HISTORY_DAYS, type UsageReport } from '../observability/usage.ts';
 import type { SharedUsage } from '../observability/shared-usage.ts';
 import { datasetDetail, datasetSummary } from './catalog-view.ts';
 import { csvBody } from './csv.ts';
-import { clientLink, streamBody, streamDetail, type ClientLink, type StreamDone } from '../web/stream-body.ts';
+import { clientLink, commaSeparated, streamBody, streamDetail, type ClientLink, type StreamDone } from '../web/stream-body.ts';
 import { adminKeyRoutes } from './admin-keys.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { askedNoCache, detailOf, notePrepared, readJsonBody, sendJson, sendText } from '../web/body.ts';
@@ -43,9 +43,7 @@ function jsonBody(result: ResultStream, requestId: string, done: StreamDone,
   link: ClientLink): ReadableStream<Uint8Array> {
   return streamBody(result, {
     open: `{"columns":${JSON.stringify(result.columns)},"rows":[`,
-    rows: (batch, first, out) => {
-      for (let i = 0; i < batch.length; i++) out.write(first && i === 0 ? JSON.stringify(batch[i]) : `,${JSON.stringify(batch[i])}`);
-    },
+    rows: commaSeparated((row) => JSON.stringify(row)),
     close: (s) => `],"meta":${JSON.stringify({ ...s, cached: result.cached, request_id: requestId })}}`,
   }, done, link);
 }

@@ -4,7 +4,7 @@ import { guard } from '../web/guard.ts';
 import { fromTrustedProxy } from '../web/client-ip.ts';
 import type { GatewayEnv } from '../web/env.ts';
 import { endTime, respond, setHeader, startTime } from '../web/frame.ts';
-import { clientLink, streamBody, streamDetail } from '../web/stream-body.ts';
+import { clientLink, commaSeparated, streamBody, streamDetail } from '../web/stream-body.ts';
 import type { Row } from '../sources/types.ts';
 import { askedNoCache, detailOf, notePrepared, sendText } from '../web/body.ts';
 import { defaultLimit } from '../query/plan.ts';
@@ -206,9 +206,7 @@ export function odataRoutes(): Hono<GatewayEnv> {
       const done = streamDetail(c);
       const body = streamBody(result, {
         open,
-        rows: (batch, first, out) => {
-          for (let i = 0; i < batch.length; i++) out.write(first && i === 0 ? entity(batch[i]!) : `,${entity(batch[i]!)}`);
-        },
+        rows: commaSeparated(entity),
         close,
       }, done, clientLink(c));
       return respond(c, body, 200, contentType, headers);
